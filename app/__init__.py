@@ -1,0 +1,1 @@
+"""Shared-glossary chat assistant for procurement and IT."""

@@ -1,0 +1,130 @@
+"""Composition: jinja2 templates (one per intent, kept as files) turn chosen terms into a linked answer."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Callable
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from app.glossary.model import Glossary, Term
+from app.render import escape_markdown
+from app.search.spotter import Spotter
+
+TEMPLATES = Path(__file__).parent / "templates"
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
+
+# Where a linked term stands in `terms`: what the answer is about first, incidental mentions last.
+FOCUS, ALTERNATIVE, RELATED, MENTION = 0, 1, 2, 3
+
+
+def first_sentences(markdown: str, count: int = 1) -> str:
+    """Return the first `count` sentences of a section, on one line."""
+    text = " ".join(markdown.split())
+    parts = _SENTENCE.split(text)
+    return " ".join(parts[:count])
+
+
+def table_cell(markdown: str) -> str:
+    """Fit a section into one Markdown table cell."""
+    return " ".join(markdown.split()).replace("|", "\\|")
+
+
+class Linker:
+    """Links each term once per answer and remembers which terms the answer named, by importance."""
+
+    def __init__(self, glossary: Glossary, url_for: Callable[[str], str], spotter: Spotter):
+        self.glossary = glossary
+        self.url_for = url_for
+        self.spotter = spotter
+        self._seen: dict[str, tuple[int, int]] = {}
+
+    def _note(self, slug: str, priority: int) -> bool:
+        first = slug not in self._seen
+        if first:
+            self._seen[slug] = (priority, len(self._seen))
+        elif priority < self._seen[slug][0]:
+            self._seen[slug] = (priority, self._seen[slug][1])
+        return first
+
+    def link(self, slug: str, priority: int = MENTION, text: str | None = None) -> str:
+        """Return a Markdown link the first time a term is named, its plain name afterwards."""
+        term = self.glossary.terms[slug]
+        label = escape_markdown(text or term.term)
+        if not self._note(slug, priority):
+            return label
+        out = f"[{label}]({self.url_for(slug)})"
+        if term.status == "deprecated" and term.replaced_by in self.glossary.terms:
+            out += f" *(deprecated — use {self.link(term.replaced_by, priority)} instead)*"
+        elif term.status == "draft":
+            out += " *(draft — not yet reviewed by the curators)*"
+        return out
+
+    def autolink(self, markdown: str, priority: int = MENTION) -> str:
+        """Link the first mention of each other glossary term inside glossary text."""
+        out: list[str] = []
+        pos = 0
+        for spot in self.spotter.spot(markdown):
+            if not spot.strong or len(spot.slugs) != 1 or spot.slugs[0] in self._seen:
+                continue
+            if _inside_link(markdown, spot.start):
+                continue
+            out.append(markdown[pos : spot.start])
+            out.append(self.link(spot.slugs[0], priority, text=spot.surface))
+            pos = spot.end
+        out.append(markdown[pos:])
+        return "".join(out)
+
+    def terms(self) -> list[str]:
+        """Every linked term, the answer's subject first, then alternatives, related and mentions."""
+        return [slug for slug, _ in sorted(self._seen.items(), key=lambda kv: kv[1])]
+
+
+def _inside_link(text: str, index: int) -> bool:
+    opened = text.rfind("[", 0, index)
+    return opened != -1 and text.rfind("]", opened, index) == -1
+
+
+class Composer:
+    """Renders answers from the templates in app/answer/templates."""
+
+    def __init__(self, glossary: Glossary, url_for: Callable[[str], str], spotter: Spotter, templates: Path = TEMPLATES):
+        self.glossary = glossary
+        self.url_for = url_for
+        self.spotter = spotter
+        self.env = Environment(
+            loader=FileSystemLoader(str(templates)),
+            autoescape=False,  # Markdown out; user text goes through `md_escape`, HTML is sanitized after
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+        )
+        self.env.filters["md_escape"] = escape_markdown
+        self.env.filters["first_sentences"] = first_sentences
+        self.env.filters["cell"] = table_cell
+
+    def compose(self, intent: str, **context) -> tuple[str, list[str]]:
+        """Render one intent's template; return the Markdown and the linked slugs, most relevant first."""
+        linker = Linker(self.glossary, self.url_for, self.spotter)
+        template = self.env.get_template(f"{intent}.md.j2")
+        markdown = template.render(
+            link=linker.link,
+            autolink=linker.autolink,
+            term=self.glossary.terms.__getitem__,
+            FOCUS=FOCUS,
+            ALTERNATIVE=ALTERNATIVE,
+            RELATED=RELATED,
+            MENTION=MENTION,
+            **context,
+        )
+        markdown = re.sub(r"\n{3,}", "\n\n", markdown).strip() + "\n"
+        return markdown, linker.terms()
+
+
+def audience_sections(term: Term, audience: str | None) -> list[tuple[str, str]]:
+    """The audience sections to show: the asker's only, or both when we do not know who asks."""
+    titles = {"procurement": "For procurement", "it": "For IT"}
+    keys = [audience] if audience in titles else ["procurement", "it"]
+    return [(titles[k], term.section(k)) for k in keys if term.section(k)]

@@ -1,0 +1,203 @@
+"""The question pipeline: understand -> retrieve -> compose -> render, as plain functions over plain data."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+from app.answer.compose import Composer, audience_sections, first_sentences
+from app.answer.conversation import Conversation, Turn
+from app.answer.intent import is_comparison, is_follow_up, is_pasted_text
+from app.glossary.model import Glossary
+from app.render import to_html
+from app.search.retrieve import Candidate, Ranking, Retriever
+from app.search.spotter import Spot
+
+# Conversation context: terms related to the previous answer get this much extra score.
+RELATED_BOOST = 0.12
+PREVIOUS_BOOST = 0.04
+ALTERNATIVE_GAP = 0.10  # runners-up this close to the top are offered as "did you mean"
+SUGGESTION_FLOOR = 0.35  # nearest terms below this dense similarity are not worth suggesting
+
+SECTION_CUES = [
+    ("rules", re.compile(r"\b(who (signs|approves|decides|owns|pays)|approv\w*|sign\w*|rule|policy|allowed|threshold|limit|how much|need to)\b", re.I)),
+    ("it", re.compile(r"\b(for it|for us in it|engineer\w*|technical\w*|configure)\b", re.I)),
+    ("procurement", re.compile(r"\b(procurement|buyer|contract|negotiat\w*|vendor ask)\b", re.I)),
+    ("example", re.compile(r"\b(example|for instance|such as)\b", re.I)),
+]
+
+
+@dataclass
+class Answer:
+    intent: str
+    confident: bool
+    confidence: float
+    markdown: str
+    html: str
+    terms: list[str]
+    suggestions: list[str]
+    focus: list[str] = field(default_factory=list)
+    ranking: Ranking | None = None
+
+
+@dataclass
+class AskContext:
+    """Collaborators of the pipeline, passed in so tests need no app."""
+
+    glossary: Glossary
+    retriever: Retriever
+    composer: Composer
+    threshold: float
+    on_unanswered: Callable[[str, float, list[str]], None] | None = None
+
+
+def _sense_for(spot: Spot, ranking: Ranking, audience: str | None, glossary: Glossary) -> str | None:
+    """Pick one sense of an ambiguous acronym from the rest of the question, then the audience."""
+    by_slug = {c.slug: c for c in ranking.candidates}
+    dense = sorted(((by_slug[s].dense if s in by_slug else 0.0), s) for s in spot.slugs)
+    if len(dense) >= 2 and dense[-1][0] - dense[-2][0] >= 0.08:
+        return dense[-1][1]
+    if audience:
+        fitting = [s for s in spot.slugs if glossary.terms[s].domain == audience]
+        if len(fitting) == 1:
+            return fitting[0]
+    return None
+
+
+def _alternatives(ranking: Ranking, focus: list[str], threshold: float, limit: int = 2) -> list[str]:
+    if not ranking.candidates:
+        return []
+    top = ranking.candidates[0].score
+    return [
+        c.slug for c in ranking.candidates[1:6]
+        if c.slug not in focus and c.score >= top - ALTERNATIVE_GAP and c.score >= 0.45
+    ][:limit]
+
+
+def _suggestions(ranking: Ranking, limit: int = 3) -> list[str]:
+    return [c.slug for c in ranking.candidates if c.dense >= SUGGESTION_FLOOR or c.fuzzy or c.spotted][:limit]
+
+
+def _named_terms(ranking: Ranking) -> list[str]:
+    """Terms the question names itself (spotted, exact or near-spelled), in order of mention."""
+    named: list[str] = []
+    for spot in ranking.spots:
+        if len(spot.slugs) == 1 and spot.slugs[0] not in named:
+            named.append(spot.slugs[0])
+    for c in ranking.candidates:
+        if (c.fuzzy >= 0.85 or c.exact) and c.slug not in named:
+            named.append(c.slug)
+    return named
+
+
+def _section_focus(question: str) -> str | None:
+    for key, cue in SECTION_CUES:
+        if cue.search(question):
+            return key
+    return None
+
+
+def answer_question(
+    question: str, *, audience: str | None, conversation: Conversation | None, ctx: AskContext
+) -> Answer:
+    """Answer one question (pasted text included) in the light of the conversation so far."""
+    question = question.strip()
+    glossary, retriever, composer = ctx.glossary, ctx.retriever, ctx.composer
+    previous = conversation.last if conversation else None
+    vector = retriever.embed(question)
+    ranking = retriever.rank(question, vector=vector)
+    url = composer.url_for
+
+    def finish(intent: str, markdown: str, terms: list[str], focus: list[str], confident: bool, suggestions=()) -> Answer:
+        return Answer(intent, confident, round(ranking.confidence, 4), markdown, to_html(markdown),
+                      terms if confident else [], list(suggestions), focus, ranking)
+
+    # A pasted email or ticket: explain every term in it, in order of appearance.
+    if is_pasted_text(question, ranking):
+        found, other_senses, seen = [], [], set()
+        for spot in ranking.spots:
+            slug = spot.slugs[0] if len(spot.slugs) == 1 else _sense_for(spot, ranking, audience, glossary) or spot.slugs[0]
+            if len(spot.slugs) > 1:
+                other_senses.extend(s for s in spot.slugs if s != slug and s not in other_senses)
+            if slug in seen or (not spot.strong and sum(1 for s in ranking.spots if s.strong) > 8):
+                continue
+            seen.add(slug)
+            term = glossary.terms[slug]
+            key = audience or ("procurement" if term.domain == "it" else "it")
+            title = {"procurement": "For procurement", "it": "For IT"}[key]
+            found.append({"term": term, "surface": spot.surface, "strong": spot.strong,
+                          "advice": first_sentences(term.section(key)), "advice_title": title})
+        found.sort(key=lambda item: not item["strong"])  # jargon first, everyday words after
+        markdown, terms = composer.compose("explain", found=found, ambiguous=[s for s in other_senses if s not in seen])
+        return finish("explain", markdown, terms, [f["term"].slug for f in found], True)
+
+    # A follow-up: rank again with the previous answer's terms as context.
+    if previous and previous.focus and is_follow_up(question, ranking, True):
+        prev_slug = previous.focus[0]
+        prev_term = glossary.terms.get(prev_slug)
+        if prev_term is not None:
+            boost = {slug: RELATED_BOOST for slug in prev_term.related}
+            boost[prev_slug] = PREVIOUS_BOOST
+            ranking = retriever.rank(question, vector=vector, boost=boost)
+            top = ranking.top
+            same = top is None or top.slug == prev_slug or ranking.confidence < ctx.threshold
+            t = prev_term if same else glossary.terms[top.slug]
+            alternatives = _alternatives(ranking, [t.slug, prev_slug], ctx.threshold)
+            markdown, terms = composer.compose(
+                "followup", t=t, previous=prev_term, audience=audience, sections=audience_sections(t, audience),
+                focus_section=_section_focus(question) if same else None, alternatives=alternatives,
+            )
+            return finish("follow-up", markdown, terms, [t.slug], True)
+
+    confident = ranking.confidence >= ctx.threshold
+
+    # Compare: two or more named terms (filled up from the ranking) side by side.
+    if is_comparison(question, ranking) and confident:
+        items = _named_terms(ranking)[:4]
+        for c in ranking.candidates:
+            if len(items) >= 2:
+                break
+            if c.slug not in items and c.score >= ranking.candidates[0].score - 0.25:
+                items.append(c.slug)
+        for c in ranking.candidates[:3]:
+            if len(items) < 3 and c.slug not in items and c.score >= ranking.candidates[0].score - ALTERNATIVE_GAP:
+                items.append(c.slug)
+        if len(items) >= 2:
+            terms_ = [glossary.terms[s] for s in items]
+            rows = [("For procurement", "procurement"), ("For IT", "it")]
+            if audience:
+                rows = [r for r in rows if r[1] == audience]
+            related = [s for t in terms_ for s in t.related if s not in items][:5]
+            markdown, terms = composer.compose("compare", items=terms_, rows=rows, related=related)
+            return finish("compare", markdown, terms, items, True)
+
+    # An acronym with several senses: decide from the question or the audience, else ask.
+    top = ranking.top
+    ambiguous = next((s for s in ranking.spots if len(s.slugs) > 1 and top and top.slug in s.slugs), None)
+    if ambiguous is not None and confident:
+        sense = _sense_for(ambiguous, ranking, audience, glossary)
+        if sense is None:
+            senses = [glossary.terms[s] for s in ambiguous.slugs]
+            markdown, terms = composer.compose("clarify", acronym=ambiguous.surface, senses=senses)
+            return finish("clarify", markdown, terms, list(ambiguous.slugs), True)
+        top = next(c for c in ranking.candidates if c.slug == sense) if sense in ranking.slugs() else Candidate(sense)
+
+    if not confident or top is None:
+        suggestions = _suggestions(ranking)
+        if ctx.on_unanswered:
+            ctx.on_unanswered(question, ranking.confidence, suggestions)
+        markdown, _ = composer.compose("unknown", suggestions=[glossary.terms[s] for s in suggestions], url=url)
+        return finish("unknown", markdown, [], [], False, suggestions)
+
+    t = glossary.terms[top.slug]
+    alternatives = _alternatives(ranking, [t.slug], ctx.threshold)
+    markdown, terms = composer.compose(
+        "define", t=t, audience=audience, sections=audience_sections(t, audience), alternatives=alternatives
+    )
+    return finish("define", markdown, terms, [t.slug], True)
+
+
+def record_turn(store, conversation: Conversation, question: str, audience: str | None, answer: Answer) -> int:
+    """Remember what this turn was about, for follow-ups."""
+    return store.append(conversation, Turn(question=question, intent=answer.intent, focus=answer.focus, audience=audience))

@@ -1,0 +1,151 @@
+"""The `glossary` command: check, build, serve, search, ask, eval."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from app.config import Settings
+
+cli = typer.Typer(help="Shared-glossary assistant for procurement and IT.", no_args_is_help=True, add_completion=False)
+
+
+def _settings(glossary_dir: Optional[Path], index_dir: Optional[Path]) -> Settings:
+    overrides = {}
+    if glossary_dir:
+        overrides["glossary_dir"] = glossary_dir
+    if index_dir:
+        overrides["index_dir"] = index_dir
+    return Settings(**overrides)
+
+
+GlossaryOpt = typer.Option(None, "--glossary-dir", help="Glossary folder (default: GLOSSARY_GLOSSARY_DIR or ./glossary).")
+IndexOpt = typer.Option(None, "--index-dir", help="Index folder (default: GLOSSARY_INDEX_DIR or ./index).")
+
+
+def _load_or_exit(settings: Settings):
+    from app.glossary.loader import load_glossary
+
+    result = load_glossary(settings.glossary_dir)
+    for problem in result.problems:
+        typer.echo(str(problem), err=True)
+    if result.glossary is None:
+        typer.echo(f"glossary check failed: {len(result.errors)} error(s)", err=True)
+        raise typer.Exit(1)
+    return result.glossary
+
+
+@cli.command()
+def check(glossary_dir: Optional[Path] = GlossaryOpt) -> None:
+    """Validate every term file and the org file; report all problems; exit 1 on any error."""
+    glossary = _load_or_exit(_settings(glossary_dir, None))
+    typer.echo(f"ok: {len(glossary)} terms")
+
+
+@cli.command()
+def build(glossary_dir: Optional[Path] = GlossaryOpt, index_dir: Optional[Path] = IndexOpt,
+          force: bool = typer.Option(False, help="Re-embed even when the index is current.")) -> None:
+    """Embed the glossary into the FAISS index (reusing vectors of unchanged text)."""
+    settings = _settings(glossary_dir, index_dir)
+    glossary = _load_or_exit(settings)
+    from app.resources import ensure_index
+    from app.search.embedder import SentenceTransformerEmbedder
+
+    started = time.perf_counter()
+    embedder = SentenceTransformerEmbedder(settings.resolved_model_path())
+    index = ensure_index(settings, glossary, embedder, force=force)
+    m = index.manifest
+    typer.echo(f"index: {m['terms']} terms, {m['views']} views ({m.get('embedded', 0)} embedded, "
+               f"{m.get('reused', 0)} reused), model {m['model_id']}, {time.perf_counter() - started:.1f}s "
+               f"-> {settings.index_dir}")
+
+
+@cli.command()
+def serve(host: Optional[str] = typer.Option(None, help="Bind address (default 127.0.0.1)."),
+          port: Optional[int] = typer.Option(None, help="Port (default 8000)."),
+          glossary_dir: Optional[Path] = GlossaryOpt, index_dir: Optional[Path] = IndexOpt) -> None:
+    """Run the web service (refuses to start on an invalid glossary)."""
+    import uvicorn
+
+    from app.main import create_app
+
+    settings = _settings(glossary_dir, index_dir)
+    _load_or_exit(settings)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, log_level="info")
+
+
+def _client(settings: Settings):
+    from fastapi.testclient import TestClient
+
+    from app.glossary.loader import GlossaryInvalid
+    from app.main import create_app
+
+    _load_or_exit(settings)
+    try:
+        return TestClient(create_app(settings))
+    except GlossaryInvalid as exc:  # pragma: no cover - checked just above
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1)
+
+
+@cli.command()
+def search(query: str, limit: int = typer.Option(5, min=1, max=50), glossary_dir: Optional[Path] = GlossaryOpt,
+           index_dir: Optional[Path] = IndexOpt) -> None:
+    """Show the best-matching terms for a query."""
+    with _client(_settings(glossary_dir, index_dir)) as client:
+        r = client.get("/api/search", params={"q": query, "limit": limit})
+        if r.status_code != 200:
+            typer.echo(r.json().get("detail"), err=True)
+            raise typer.Exit(2)
+        for h in r.json()["results"]:
+            typer.echo(f"{h['score']:.3f}  {h['term']}  ({h['slug']})  {h['summary']}")
+
+
+@cli.command()
+def ask(question: str, audience: Optional[str] = typer.Option(None, help="procurement or it"),
+        as_json: bool = typer.Option(False, "--json", help="Print the whole API response."),
+        glossary_dir: Optional[Path] = GlossaryOpt, index_dir: Optional[Path] = IndexOpt) -> None:
+    """Ask a question and print the answer."""
+    with _client(_settings(glossary_dir, index_dir)) as client:
+        r = client.post("/api/ask", json={"question": question, "audience": audience})
+        if r.status_code != 200:
+            typer.echo(r.json().get("detail"), err=True)
+            raise typer.Exit(2)
+        data = r.json()
+        if as_json:
+            typer.echo(json.dumps(data, indent=2))
+        else:
+            typer.echo(f"[{data['intent']}, confident={data['confident']} ({data['confidence']:.2f})]\n")
+            typer.echo(data["answer_markdown"])
+
+
+@cli.command("eval")
+def eval_(file: Path = typer.Argument(..., help="Questions in the dev_questions.jsonl format."),
+          misses: bool = typer.Option(True, help="List the questions that missed."),
+          glossary_dir: Optional[Path] = GlossaryOpt, index_dir: Optional[Path] = IndexOpt) -> None:
+    """Score a question file through POST /api/ask, per kind."""
+    from app.evaluate import evaluate, load_questions
+
+    try:
+        items = load_questions(file)
+    except (OSError, ValueError) as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2)
+    with _client(_settings(glossary_dir, index_dir)) as client:
+        report = evaluate(client, items)
+    typer.echo(report.text(show_misses=misses))
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

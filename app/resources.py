@@ -1,0 +1,78 @@
+"""Everything a running service holds: glossary, embedder, index, retriever, composer, store."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from app.answer.compose import Composer
+from app.answer.conversation import MemoryConversations
+from app.answer.pipeline import AskContext
+from app.config import Settings
+from app.glossary.loader import Problem, load_or_raise
+from app.glossary.model import Glossary
+from app.search.embedder import Embedder, make_embedder
+from app.search.index import IndexError_, SearchIndex, build_index, load_index, save_index
+from app.search.retrieve import Retriever
+
+log = logging.getLogger("glossary")
+
+
+@dataclass
+class Resources:
+    settings: Settings
+    glossary: Glossary
+    embedder: Embedder
+    index: SearchIndex
+    retriever: Retriever
+    composer: Composer
+    warnings: list[Problem] = field(default_factory=list)
+
+    def url_for(self, slug: str) -> str:
+        return term_url(self.settings, slug)
+
+    def ask_context(self, on_unanswered=None) -> AskContext:
+        return AskContext(self.glossary, self.retriever, self.composer, self.settings.confidence_threshold, on_unanswered)
+
+
+def term_url(settings: Settings, slug: str) -> str:
+    """The term page's URL, absolute when a public base URL is configured."""
+    return f"{settings.public_base_url.rstrip('/')}/terms/{slug}"
+
+
+def ensure_index(settings: Settings, glossary: Glossary, embedder: Embedder, *, force: bool = False) -> SearchIndex:
+    """Load the index, rebuilding (and saving) it when it is missing, damaged or stale."""
+    previous: SearchIndex | None = None
+    reason = "forced rebuild" if force else None
+    try:
+        previous = load_index(settings.index_dir)
+    except IndexError_ as exc:
+        reason = str(exc)
+    if previous is None and reason is None:
+        reason = f"no index in {settings.index_dir}"
+    if previous is not None and reason is None:
+        reason = previous.is_stale(glossary, embedder.model_id)
+        if reason is None:
+            return previous
+    if not settings.rebuild_stale_index and not force:
+        raise IndexError_(f"{reason}; run `glossary build` (or set GLOSSARY_REBUILD_STALE_INDEX=true)")
+    log.warning("rebuilding index: %s", reason)
+    index = build_index(glossary, embedder, previous=previous)
+    save_index(index, settings.index_dir)
+    log.info("index built: %s terms, %s views in %ss", index.manifest["terms"], index.manifest["views"],
+             index.manifest["build_seconds"])
+    return index
+
+
+def load_resources(settings: Settings, embedder: Embedder | None = None) -> Resources:
+    """Load the glossary (raising GlossaryInvalid with every error), the model and the index."""
+    glossary, problems = load_or_raise(settings.glossary_dir)
+    embedder = embedder or make_embedder(settings.embedder, settings.resolved_model_path())
+    index = ensure_index(settings, glossary, embedder)
+    retriever = Retriever(glossary, index, embedder)
+    composer = Composer(glossary, lambda slug: term_url(settings, slug), retriever.spotter)
+    return Resources(settings, glossary, embedder, index, retriever, composer, problems)
+
+
+def new_conversations(settings: Settings) -> MemoryConversations:
+    return MemoryConversations(settings.conversation_ttl_seconds, settings.max_conversations, settings.max_turns)

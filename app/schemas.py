@@ -1,0 +1,85 @@
+"""Request and response shapes of the JSON API (clients depend on these; extra fields are fine)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Audience = Literal["procurement", "it"]
+Intent = Literal["define", "compare", "explain", "follow-up", "clarify", "unknown"]
+
+
+class Hit(BaseModel):
+    slug: str
+    term: str
+    aliases: list[str]
+    domain: str
+    summary: str
+    url: str
+    score: float | None = None
+    status: str | None = None
+
+
+class SearchResponse(BaseModel):
+    query: str
+    results: list[Hit]
+
+
+class TermList(BaseModel):
+    count: int
+    terms: list[Hit]
+
+
+class TermLink(BaseModel):
+    slug: str
+    term: str
+    url: str
+
+
+class Sections(BaseModel):
+    procurement: str
+    it: str
+    rules: str
+    example: str
+
+
+class ReferenceOut(BaseModel):
+    label: str
+    url: str | None = None
+
+
+class TermDetail(BaseModel):
+    slug: str
+    term: str
+    aliases: list[str]
+    domain: str
+    status: str
+    summary: str
+    definition_markdown: str
+    sections: Sections
+    related: list[TermLink]
+    owners: list[str]
+    reviewed: str
+    references: list[ReferenceOut]
+    url: str
+    replaced_by: TermLink | None = None
+    tags: list[str] = []
+
+
+class AskRequest(BaseModel):
+    question: str = Field(description="The question or pasted text.")
+    audience: Audience | None = Field(None, description="Who is asking; null answers for both.")
+    conversation_id: str | None = Field(None, max_length=64, description="Continue a conversation.")
+
+
+class AskResponse(BaseModel):
+    conversation_id: str
+    turn: int
+    intent: Intent
+    confident: bool
+    confidence: float
+    answer_markdown: str
+    answer_html: str
+    terms: list[Hit]
+    suggestions: list[Hit]

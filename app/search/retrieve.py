@@ -1,0 +1,176 @@
+"""Retrieval fusion: exact names, spotted aliases, fuzzy names, BM25 and dense vectors in one ranking."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from app.glossary.model import Glossary, normalize
+from app.search.embedder import Embedder
+from app.search.index import SearchIndex
+from app.search.lexical import Bm25, FuzzyNames
+from app.search.spotter import Spot, Spotter
+
+Mode = Literal["fused", "dense", "bm25"]
+
+
+@dataclass(frozen=True)
+class FusionWeights:
+    """How much each signal counts; tuned on the dev set (see README, 'Retrieval')."""
+
+    dense: float = 1.0
+    bm25: float = 0.25
+    exact: float = 0.6
+    strong_spot: float = 0.35
+    weak_spot: float = 0.12
+    fuzzy: float = 0.3
+    # Confidence is a logistic curve over the top fused score and its lead over the runner-up.
+    conf_center: float = 0.62
+    conf_slope: float = 14.0
+    conf_margin: float = 2.0
+
+
+@dataclass
+class Candidate:
+    slug: str
+    score: float = 0.0
+    dense: float = 0.0
+    bm25: float = 0.0
+    fuzzy: float = 0.0
+    spotted: str = ""  # "strong", "weak" or ""
+    exact: bool = False
+    boost: float = 0.0
+
+
+@dataclass
+class Ranking:
+    query: str
+    candidates: list[Candidate]
+    spots: list[Spot] = field(default_factory=list)
+    confidence: float = 0.0
+
+    @property
+    def top(self) -> Candidate | None:
+        return self.candidates[0] if self.candidates else None
+
+    def slugs(self) -> list[str]:
+        return [c.slug for c in self.candidates]
+
+
+class Retriever:
+    """Answers 'which terms is this text about?' for one glossary and its index."""
+
+    def __init__(self, glossary: Glossary, index: SearchIndex, embedder: Embedder, weights: FusionWeights | None = None):
+        self.glossary = glossary
+        self.index = index
+        self.embedder = embedder
+        self.weights = weights or FusionWeights()
+        self.spotter = Spotter(glossary)
+        self.bm25 = Bm25(index.lexical)
+        self.fuzzy = FuzzyNames(glossary)
+        self._view_slugs = np.array([v.slug for v in index.views])
+
+    def embed(self, text: str) -> np.ndarray:
+        return self.embedder.encode([text])[0]
+
+    def dense_scores(self, vector: np.ndarray) -> dict[str, float]:
+        """Best cosine per term over all of its views."""
+        if not len(self.index.views):
+            return {}
+        k = min(len(self.index.views), 256)
+        sims, ids = self.index.faiss.search(vector.reshape(1, -1).astype(np.float32), k)
+        best: dict[str, float] = {}
+        for sim, i in zip(sims[0], ids[0]):
+            if i < 0:
+                continue
+            slug = self._view_slugs[i]
+            if slug not in best:
+                best[slug] = float(sim)
+        return best
+
+    def rank(
+        self,
+        query: str,
+        *,
+        mode: Mode = "fused",
+        vector: np.ndarray | None = None,
+        boost: dict[str, float] | None = None,
+        limit: int = 10,
+    ) -> Ranking:
+        """Rank terms for `query`; `boost` adds conversation context, `vector` skips re-embedding."""
+        w = self.weights
+        cands: dict[str, Candidate] = {}
+
+        def cand(slug: str) -> Candidate:
+            return cands.setdefault(slug, Candidate(slug))
+
+        spots: list[Spot] = []
+        if mode in ("fused", "dense"):
+            vec = vector if vector is not None else self.embed(query)
+            for slug, sim in self.dense_scores(vec).items():
+                cand(slug).dense = sim
+        if mode in ("fused", "bm25"):
+            raw = self.bm25.scores(query)
+            if raw:
+                top = max(raw.values())
+                scale = min(1.0, top / 12.0)  # a weak best match stays weak
+                for slug, value in raw.items():
+                    cand(slug).bm25 = value / top * scale
+        if mode == "fused":
+            spots = self.spotter.spot(query)
+            for spot in spots:
+                for slug in spot.slugs:
+                    c = cand(slug)
+                    if spot.strong or c.spotted != "strong":
+                        c.spotted = "strong" if spot.strong else "weak"
+            for slug in self.glossary.by_name.get(normalize(_strip_question(query)), []):
+                cand(slug).exact = True
+            if len(query) <= 600:
+                for slug, (sim, _, _) in self.fuzzy.scores(query).items():
+                    cand(slug).fuzzy = sim
+        for slug, extra in (boost or {}).items():
+            if slug in self.glossary.terms:
+                cand(slug).boost = extra
+
+        for c in cands.values():
+            c.score = (
+                w.dense * c.dense
+                + w.bm25 * c.bm25
+                + (w.exact if c.exact else 0.0)
+                + (w.strong_spot if c.spotted == "strong" else w.weak_spot if c.spotted == "weak" else 0.0)
+                + (w.fuzzy * (c.fuzzy - 0.8) / 0.2 if c.fuzzy and not c.spotted else 0.0)
+                + c.boost
+            )
+        ordered = sorted(cands.values(), key=lambda c: (-c.score, c.slug))[:limit]
+        return Ranking(query=query, candidates=ordered, spots=spots, confidence=self.confidence(ordered))
+
+    def confidence(self, ordered: list[Candidate]) -> float:
+        """Map the top score and its lead into 0-1 (calibrated on the dev set)."""
+        if not ordered:
+            return 0.0
+        w = self.weights
+        top = ordered[0].score
+        lead = top - ordered[1].score if len(ordered) > 1 else top
+        x = w.conf_slope * (top - w.conf_center) + w.conf_margin * lead
+        return 1.0 / (1.0 + math.exp(-x))
+
+
+_LEADS = ("what is a ", "what is an ", "what is ", "what's a ", "what's an ", "what's ", "whats ", "define ",
+          "what does ", "what are ", "meaning of ", "explain ")
+
+
+def _strip_question(query: str) -> str:
+    """Reduce 'What is an NDA?' to 'NDA' for exact name matching."""
+    text = query.strip().rstrip("?!. ").strip()
+    low = text.lower()
+    for lead in _LEADS:
+        if low.startswith(lead):
+            text = text[len(lead) :]
+            break
+    for tail in (" mean", " stand for", " stands for"):
+        if text.lower().endswith(tail):
+            text = text[: -len(tail)]
+    return text.strip()

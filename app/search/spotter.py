@@ -1,0 +1,151 @@
+"""Term spotting: find glossary names and aliases in free text, with word boundaries and case rules."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import ahocorasick
+
+from app.glossary.model import Glossary
+
+# Short acronyms that are also everyday words: matched only when written in capitals.
+COMMON_WORDS = frozenset(
+    """ad am as at be by do go he hi if in is it me my no of on or so to up us we pr po ps gr ha dr ga az ea ip
+    ok id cab sow sod ham rom var sig lol doa pam sam tam cal eol eos bpo mya pace rest ram art bat car cat
+    dam fat map net pat pet pin pit pot rat rip sat sit tip top van web win sap pos pig ace aim air ale ant
+    spa elf emu opt oat ash""".split()
+)
+_SEP = re.compile(r"[^0-9a-z&]")
+
+
+def _fold(ch: str) -> str:
+    low = ch.lower()
+    return low if len(low) == 1 else ch
+
+
+def normalize_with_map(text: str) -> tuple[str, list[int]]:
+    """Lowercase and turn separators into single spaces, keeping a map back to original offsets."""
+    out: list[str] = []
+    offsets: list[int] = []
+    for i, ch in enumerate(text):
+        low = _fold(ch)
+        if _SEP.match(low):
+            if out and out[-1] != " ":
+                out.append(" ")
+                offsets.append(i)
+        else:
+            out.append(low)
+            offsets.append(i)
+    return "".join(out), offsets
+
+
+def is_acronym(alias: str) -> bool:
+    """Acronym-like: one word with two capitals ('SSO', 'IdP') or a capital and a digit ('K8s', '2FA')."""
+    if " " in alias.strip():
+        return False
+    upper = sum(c.isupper() for c in alias)
+    return upper >= 2 or (upper >= 1 and any(c.isdigit() for c in alias))
+
+
+@dataclass(frozen=True)
+class Spot:
+    """One mention of a glossary name in a text."""
+
+    start: int
+    end: int
+    surface: str
+    alias: str
+    slugs: tuple[str, ...]
+    strong: bool  # an acronym, a multi-word name or the canonical name, not just an everyday word
+
+
+@dataclass(frozen=True)
+class _Entry:
+    alias: str
+    slugs: tuple[str, ...]
+    acronym: bool
+    strong: bool
+
+
+class Spotter:
+    """An Aho-Corasick automaton over every normalized name and alias in the glossary."""
+
+    def __init__(self, glossary: Glossary):
+        grouped: dict[str, dict[str, list[str]]] = {}
+        canonical: set[str] = set()
+        for slug, term in glossary.terms.items():
+            canonical.add(normalize_with_map(term.term)[0])
+            for alias in term.names:
+                key = normalize_with_map(alias)[0].strip()
+                if not key:
+                    continue
+                for variant in _variants(key, alias):
+                    grouped.setdefault(variant, {}).setdefault(alias, [])
+                    if slug not in grouped[variant][alias]:
+                        grouped[variant][alias].append(slug)
+        self._automaton = ahocorasick.Automaton()
+        for key, by_alias in grouped.items():
+            entries = []
+            for alias, slugs in by_alias.items():
+                acronym = is_acronym(alias)
+                strong = acronym or " " in key or key in canonical or len(key) >= 12
+                entries.append(_Entry(alias, tuple(slugs), acronym, strong))
+            self._automaton.add_word(key, (key, tuple(entries)))
+        if grouped:
+            self._automaton.make_automaton()
+        self._empty = not grouped
+
+    def spot(self, text: str, limit: int = 200) -> list[Spot]:
+        """Return non-overlapping mentions, longest first at each place, in order of appearance."""
+        if self._empty or not text:
+            return []
+        norm, offsets = normalize_with_map(text)
+        lowercase_writer = not any(c.isupper() for c in text)
+        found: list[tuple[int, int, str, tuple[_Entry, ...]]] = []
+        for end, (key, entries) in self._automaton.iter(norm):
+            start = end - len(key) + 1
+            if (start > 0 and norm[start - 1] != " ") or (end + 1 < len(norm) and norm[end + 1] != " "):
+                continue
+            found.append((start, end + 1, key, entries))
+        found.sort(key=lambda f: (f[0], -(f[1] - f[0])))
+        spots: list[Spot] = []
+        last_end = -1
+        for start, end, key, entries in found:
+            if start < last_end:
+                continue
+            o_start, o_end = offsets[start], offsets[end - 1] + 1
+            surface = text[o_start:o_end]
+            accepted = [e for e in entries if _case_ok(e, surface, key, lowercase_writer)]
+            if not accepted:
+                continue
+            slugs = tuple(dict.fromkeys(s for e in accepted for s in e.slugs))
+            spots.append(Spot(o_start, o_end, surface, accepted[0].alias, slugs, any(e.strong for e in accepted)))
+            last_end = end
+            if len(spots) >= limit:
+                break
+        return spots
+
+
+def _variants(key: str, alias: str) -> list[str]:
+    """The alias plus its plural, so 'SLAs' and 'webhooks' match too."""
+    variants = [key]
+    if key[-1].isalpha() and not key.endswith("s"):
+        variants.append(key + "s")
+        if key.endswith("y") and not is_acronym(alias):
+            variants.append(key[:-1] + "ies")
+    return variants
+
+
+def _case_ok(entry: _Entry, surface: str, key: str, lowercase_writer: bool) -> bool:
+    if not entry.acronym:
+        return True
+    bare = surface[:-1] if surface.endswith("s") and not entry.alias.endswith(("s", "S")) else surface
+    letters = re.sub(r"[^0-9A-Za-z&]", "", bare)
+    target = re.sub(r"[^0-9A-Za-z&]", "", entry.alias)
+    if letters == target or letters == target.upper():
+        return True
+    if key in COMMON_WORDS or (key.endswith("s") and key[:-1] in COMMON_WORDS):
+        return False
+    # A long acronym in any case is safe; a short one only from someone who writes everything lowercase.
+    return len(target) >= 4 or (lowercase_writer and len(target) == 3)

@@ -1,0 +1,62 @@
+"""Text helpers shared by indexing and retrieval: plain text from Markdown, tokens for BM25."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import snowballstemmer
+
+from app.glossary.model import Term
+
+STOPWORDS = frozenset(
+    """a about above after again all also am an and any are as at be because been before being below between
+    both but by can could did do does doing down during each even ever every few for from further get gets
+    got had has have having he her here hers him his how i if in into is it its itself just let like may me
+    might more most much must my no nor not now of off on once only or other our ours out over own per please
+    quite really same say says she should so some such than that the their theirs them then there these they
+    this those though through to too under until up us very was we were what whats when where which while who
+    whom why will with would yes yet you your yours actually anyone someone something thing things kind sort
+    mean means meaning called call name named know tell explain define definition stand stands term word
+    exactly usually still already someone s t""".split()
+)
+_TOKEN = re.compile(r"[a-z0-9]+(?:[&+][a-z0-9]+)*")
+_stemmer = snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    return _stemmer.stemWord(word)
+
+
+def tokenize(text: str) -> list[str]:
+    """Lowercase, split, drop stop words and stem: the BM25 vocabulary."""
+    return [_stem(w) for w in _TOKEN.findall(text.lower()) if w not in STOPWORDS]
+
+
+_MD = re.compile(r"\[([^\]]+)\]\([^)]*\)|[*_`#>|]+")
+
+
+def plain(markdown: str) -> str:
+    """Drop Markdown syntax but keep link texts, for embedding and BM25."""
+    return " ".join(_MD.sub(lambda m: m.group(1) or " ", markdown).split())
+
+
+def term_views(term: Term) -> list[tuple[str, str]]:
+    """Return the (kind, text) views a term is embedded as; several views catch several phrasings."""
+    names = ", ".join(term.aliases)
+    views = [("name", f"{term.term}" + (f" ({names})" if names else "") + f": {term.summary}")]
+    for key in ("definition", "procurement", "it", "example"):
+        text = plain(term.section(key))
+        if text:
+            views.append((key, f"{term.term}: {text}"))
+    views.extend(("question", q) for q in term.questions)
+    return views
+
+
+def lexical_document(term: Term) -> list[str]:
+    """Return the BM25 tokens for a term: names weigh double, then summary, body and questions."""
+    names = " ".join(term.names)
+    body = " ".join(plain(term.section(k)) for k in ("definition", "procurement", "it", "example"))
+    text = " ".join([names, names, term.summary, body, " ".join(term.questions), " ".join(term.tags)])
+    return tokenize(text)
