@@ -76,6 +76,16 @@ class Linker:
         out.append(markdown[pos:])
         return "".join(out)
 
+    def unlinked(self, slugs: list[str], priority: int = RELATED) -> list[str]:
+        """Those of `slugs` the answer has not linked yet (each term is linked once per answer).
+
+        The ones already linked in passing move up to `priority` in `terms()`.
+        """
+        for slug in slugs:
+            if slug in self._seen:
+                self._note(slug, priority)
+        return [s for s in dict.fromkeys(slugs) if s not in self._seen and s in self.glossary.terms]
+
     def terms(self) -> list[str]:
         """Every linked term, the answer's subject first, then alternatives, related and mentions."""
         return [slug for slug, _ in sorted(self._seen.items(), key=lambda kv: kv[1])]
@@ -112,6 +122,7 @@ class Composer:
         markdown = template.render(
             link=linker.link,
             autolink=linker.autolink,
+            unlinked=linker.unlinked,
             term=self.glossary.terms.__getitem__,
             FOCUS=FOCUS,
             ALTERNATIVE=ALTERNATIVE,

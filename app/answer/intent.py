@@ -25,15 +25,16 @@ def words(text: str) -> int:
 
 
 def is_pasted_text(question: str, ranking: Ranking) -> bool:
-    """A pasted email or ticket: long, or several lines, with several terms in it."""
+    """A pasted email, ticket or note: long, or several lines, or dense with jargon."""
     distinct = {s.slugs for s in ranking.spots if s.strong}
     long_text = words(question) >= 25 or "\n" in question.strip() or len(question) >= 180
-    return (long_text and len(distinct) >= 2) or (EXPLAIN_CUE.match(question) is not None and len(distinct) >= 2)
+    dense = words(question) >= 12 and len(distinct) >= 3
+    return len(distinct) >= 2 and (long_text or dense or EXPLAIN_CUE.match(question) is not None)
 
 
 def is_comparison(question: str, ranking: Ranking) -> bool:
-    distinct = {s.slugs for s in ranking.spots}
-    return COMPARE.search(question) is not None and (len(distinct) >= 2 or words(question) <= 30)
+    """A question that contrasts things ('X vs Y', 'difference between', 'same as') and is not a paste."""
+    return COMPARE.search(question) is not None and words(question) <= 40 and "\n" not in question.strip()
 
 
 def is_follow_up(question: str, ranking: Ranking, has_previous: bool) -> bool:

@@ -13,6 +13,7 @@ from app.glossary.model import Glossary
 from app.render import to_html
 from app.search.retrieve import Candidate, Ranking, Retriever
 from app.search.spotter import Spot
+from app.search.text import tokenize
 
 # Conversation context: terms related to the previous answer get this much extra score.
 RELATED_BOOST = 0.12
@@ -52,14 +53,19 @@ class AskContext:
     on_unanswered: Callable[[str, float, list[str]], None] | None = None
 
 
-def _sense_for(spot: Spot, ranking: Ranking, audience: str | None, glossary: Glossary) -> str | None:
+def _sense_for(spot: Spot, question: str, ranking: Ranking, audience: str | None, ctx: AskContext) -> str | None:
     """Pick one sense of an ambiguous acronym from the rest of the question, then the audience."""
-    by_slug = {c.slug: c for c in ranking.candidates}
-    dense = sorted(((by_slug[s].dense if s in by_slug else 0.0), s) for s in spot.slugs)
-    if len(dense) >= 2 and dense[-1][0] - dense[-2][0] >= 0.08:
-        return dense[-1][1]
+    rest = question[: spot.start] + " " + question[spot.end :]
+    if tokenize(rest):
+        lexical = ctx.retriever.bm25.scores(rest)
+        by_slug = {c.slug: c for c in ranking.candidates}
+        scored = sorted(
+            ((by_slug[s].dense if s in by_slug else 0.0) + 0.05 * min(lexical.get(s, 0.0), 4.0), s) for s in spot.slugs
+        )
+        if scored[-1][0] - scored[-2][0] >= 0.08:
+            return scored[-1][1]
     if audience:
-        fitting = [s for s in spot.slugs if glossary.terms[s].domain == audience]
+        fitting = [s for s in spot.slugs if ctx.glossary.terms[s].domain == audience]
         if len(fitting) == 1:
             return fitting[0]
     return None
@@ -113,25 +119,6 @@ def answer_question(
         return Answer(intent, confident, round(ranking.confidence, 4), markdown, to_html(markdown),
                       terms if confident else [], list(suggestions), focus, ranking)
 
-    # A pasted email or ticket: explain every term in it, in order of appearance.
-    if is_pasted_text(question, ranking):
-        found, other_senses, seen = [], [], set()
-        for spot in ranking.spots:
-            slug = spot.slugs[0] if len(spot.slugs) == 1 else _sense_for(spot, ranking, audience, glossary) or spot.slugs[0]
-            if len(spot.slugs) > 1:
-                other_senses.extend(s for s in spot.slugs if s != slug and s not in other_senses)
-            if slug in seen or (not spot.strong and sum(1 for s in ranking.spots if s.strong) > 8):
-                continue
-            seen.add(slug)
-            term = glossary.terms[slug]
-            key = audience or ("procurement" if term.domain == "it" else "it")
-            title = {"procurement": "For procurement", "it": "For IT"}[key]
-            found.append({"term": term, "surface": spot.surface, "strong": spot.strong,
-                          "advice": first_sentences(term.section(key)), "advice_title": title})
-        found.sort(key=lambda item: not item["strong"])  # jargon first, everyday words after
-        markdown, terms = composer.compose("explain", found=found, ambiguous=[s for s in other_senses if s not in seen])
-        return finish("explain", markdown, terms, [f["term"].slug for f in found], True)
-
     # A follow-up: rank again with the previous answer's terms as context.
     if previous and previous.focus and is_follow_up(question, ranking, True):
         prev_slug = previous.focus[0]
@@ -172,11 +159,30 @@ def answer_question(
             markdown, terms = composer.compose("compare", items=terms_, rows=rows, related=related)
             return finish("compare", markdown, terms, items, True)
 
+    # A pasted email or ticket: explain every term in it, in order of appearance.
+    if is_pasted_text(question, ranking):
+        found, other_senses, seen = [], [], set()
+        for spot in ranking.spots:
+            slug = spot.slugs[0] if len(spot.slugs) == 1 else _sense_for(spot, question, ranking, audience, ctx) or spot.slugs[0]
+            if len(spot.slugs) > 1:
+                other_senses.extend(s for s in spot.slugs if s != slug and s not in other_senses)
+            if slug in seen or (not spot.strong and sum(1 for s in ranking.spots if s.strong) > 8):
+                continue
+            seen.add(slug)
+            term = glossary.terms[slug]
+            key = audience or ("procurement" if term.domain == "it" else "it")
+            title = {"procurement": "For procurement", "it": "For IT"}[key]
+            found.append({"term": term, "surface": spot.surface, "strong": spot.strong,
+                          "advice": first_sentences(term.section(key)), "advice_title": title})
+        found.sort(key=lambda item: not item["strong"])  # jargon first, everyday words after
+        markdown, terms = composer.compose("explain", found=found, ambiguous=[s for s in other_senses if s not in seen])
+        return finish("explain", markdown, terms, [f["term"].slug for f in found], True)
+
     # An acronym with several senses: decide from the question or the audience, else ask.
     top = ranking.top
     ambiguous = next((s for s in ranking.spots if len(s.slugs) > 1 and top and top.slug in s.slugs), None)
     if ambiguous is not None and confident:
-        sense = _sense_for(ambiguous, ranking, audience, glossary)
+        sense = _sense_for(ambiguous, question, ranking, audience, ctx)
         if sense is None:
             senses = [glossary.terms[s] for s in ambiguous.slugs]
             markdown, terms = composer.compose("clarify", acronym=ambiguous.surface, senses=senses)

@@ -95,6 +95,21 @@ class Spotter:
         if grouped:
             self._automaton.make_automaton()
         self._empty = not grouped
+        # Multi-word names also match in other word forms ('encrypted at rest' ~ 'encryption at rest').
+        self._stemmed = ahocorasick.Automaton()
+        stem_grouped: dict[str, list[_Entry]] = {}
+        for key, by_alias in grouped.items():
+            if " " not in key:
+                continue
+            stemmed = " ".join(_stem(w) for w in key.split())
+            for alias, slugs in by_alias.items():
+                if all(e.alias != alias for e in stem_grouped.get(stemmed, [])):
+                    stem_grouped.setdefault(stemmed, []).append(_Entry(alias, tuple(slugs), False, True))
+        for key, entries in stem_grouped.items():
+            self._stemmed.add_word(key, (key, tuple(entries)))
+        if stem_grouped:
+            self._stemmed.make_automaton()
+        self._has_stemmed = bool(stem_grouped)
 
     def spot(self, text: str, limit: int = 200) -> list[Spot]:
         """Return non-overlapping mentions, longest first at each place, in order of appearance."""
@@ -107,24 +122,65 @@ class Spotter:
             start = end - len(key) + 1
             if (start > 0 and norm[start - 1] != " ") or (end + 1 < len(norm) and norm[end + 1] != " "):
                 continue
-            found.append((start, end + 1, key, entries))
+            found.append((offsets[start], offsets[end] + 1, key, entries))
+        found.extend(self._stemmed_matches(text))
         found.sort(key=lambda f: (f[0], -(f[1] - f[0])))
         spots: list[Spot] = []
         last_end = -1
-        for start, end, key, entries in found:
-            if start < last_end:
+        for o_start, o_end, key, entries in found:
+            if o_start < last_end:
                 continue
-            o_start, o_end = offsets[start], offsets[end - 1] + 1
             surface = text[o_start:o_end]
             accepted = [e for e in entries if _case_ok(e, surface, key, lowercase_writer)]
             if not accepted:
                 continue
             slugs = tuple(dict.fromkeys(s for e in accepted for s in e.slugs))
             spots.append(Spot(o_start, o_end, surface, accepted[0].alias, slugs, any(e.strong for e in accepted)))
-            last_end = end
+            last_end = o_end
             if len(spots) >= limit:
                 break
         return spots
+
+
+    def _stemmed_matches(self, text: str) -> list[tuple[int, int, str, tuple[_Entry, ...]]]:
+        if not self._has_stemmed:
+            return []
+        words = [(m.start(), m.end(), _stem(_fold_word(m.group()))) for m in _WORD.finditer(text)]
+        joined, starts, pos = [], {}, 0
+        for i, (_, _, stem) in enumerate(words):
+            starts[pos] = i
+            joined.append(stem)
+            pos += len(stem) + 1
+        stemmed = " ".join(joined)
+        ends = {starts_at + len(words[i][2]) - 1: i for starts_at, i in starts.items()}
+        out = []
+        for end, (key, entries) in self._stemmed.iter(stemmed):
+            start = end - len(key) + 1
+            if start in starts and end in ends:
+                first, last = starts[start], ends[end]
+                # The head noun (last word) must match as written; only modifiers may change form.
+                head = text[words[last][0] : words[last][1]].lower().removesuffix("s")
+                kept = tuple(e for e in entries if _last_word(e.alias) == head)
+                if kept:
+                    out.append((words[first][0], words[last][1], key, kept))
+        return out
+
+
+_WORD = re.compile(r"[0-9A-Za-z&]+")
+
+
+def _last_word(alias: str) -> str:
+    return _WORD.findall(alias)[-1].lower().removesuffix("s")
+
+
+def _fold_word(word: str) -> str:
+    return word.lower()
+
+
+def _stem(word: str) -> str:
+    from app.search.text import _stem as stem
+
+    return stem(word)
 
 
 def _variants(key: str, alias: str) -> list[str]:
