@@ -83,3 +83,15 @@ class AskResponse(BaseModel):
     answer_html: str
     terms: list[Hit]
     suggestions: list[Hit]
+
+
+class FeedbackRequest(BaseModel):
+    conversation_id: str = Field(min_length=1, max_length=64)
+    turn: int | None = Field(None, ge=1, le=100000, description="The answer's turn number; null for the latest.")
+    rating: Literal["up", "down"]
+    comment: str = Field("", max_length=2000)
+
+
+class FeedbackResponse(BaseModel):
+    id: int
+    status: Literal["recorded"] = "recorded"

@@ -90,3 +90,16 @@ def test_health_and_ready(client):
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz").json()
     assert ready["status"] == "ready" and ready["terms"] == 7
+
+
+def test_feedback_is_validated_and_stored(client):
+    answer = client.post("/api/ask", json={"question": "What is SSO?"}).json()
+    r = client.post("/api/feedback", json={"conversation_id": answer["conversation_id"], "turn": 1, "rating": "down",
+                                           "comment": "  Too long  "})
+    assert r.status_code == 201 and r.json()["status"] == "recorded"
+    rows = client.app.state.store.feedback()
+    assert [(f.conversation_id, f.turn, f.rating, f.comment) for f in rows] == [(answer["conversation_id"], 1, "down", "Too long")]
+    bad = client.post("/api/feedback", json={"conversation_id": "x", "rating": "meh"})
+    assert bad.status_code == 422 and "rating" in bad.json()["detail"]
+    long = client.post("/api/feedback", json={"conversation_id": "x", "rating": "up", "comment": "x" * 2001})
+    assert long.status_code == 422

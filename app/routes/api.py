@@ -11,7 +11,7 @@ from app.deps import ConversationsDep, ResourcesDep, SettingsDep, StoreDep
 from app.glossary.model import Term
 from app.resources import Resources
 from app.schemas import (
-    AskRequest, AskResponse, Hit, ReferenceOut, SearchResponse, Sections, TermDetail, TermLink, TermList,
+    AskRequest, AskResponse, FeedbackRequest, FeedbackResponse, Hit, ReferenceOut, SearchResponse, Sections, TermDetail, TermLink, TermList,
 )
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -99,3 +99,16 @@ def ask(body: AskRequest, resources: ResourcesDep, settings: SettingsDep, conver
         terms=[hit(resources, terms[s]) for s in result.terms],
         suggestions=[hit(resources, terms[s]) for s in result.suggestions],
     )
+
+
+@router.post("/feedback", response_model=FeedbackResponse, status_code=201)
+def post_feedback(body: FeedbackRequest, store: StoreDep) -> FeedbackResponse:
+    """Record a thumbs up or down, with an optional comment, on an answer."""
+    if store is None:
+        raise HTTPException(503, "feedback storage is not available right now")
+    try:
+        feedback_id = store.add_feedback(body.conversation_id, body.turn, body.rating, body.comment.strip())
+    except Exception:
+        log.exception("could not store feedback")
+        raise HTTPException(503, "feedback storage is not available right now; please try again later")
+    return FeedbackResponse(id=feedback_id)
