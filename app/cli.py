@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 import time
 from pathlib import Path
@@ -77,8 +76,11 @@ def serve(host: Optional[str] = typer.Option(None, help="Bind address (default 1
 
     settings = _settings(glossary_dir, index_dir)
     _load_or_exit(settings)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, log_level="info")
+    from app.observability import configure_logging
+
+    configure_logging()
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, log_config=None,
+                access_log=False)
 
 
 def _client(settings: Settings):

@@ -20,7 +20,7 @@ class Settings(BaseSettings):
         None, description="Sentence-transformers model folder; default: the bundled all-MiniLM-L6-v2."
     )
     embedder: Literal["sentence-transformers", "onnx", "auto"] = Field(
-        "sentence-transformers", description="Query embedder used while serving."
+        "auto", description="Query embedder while serving; auto = ONNX fast path when installed."
     )
     public_base_url: str = Field("", description="Absolute base for term URLs, e.g. https://glossary.intranet.")
     confidence_threshold: float = Field(0.5, ge=0, le=1, description="Below this, no term is linked.")

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from app.config import Settings
+from app.observability import Metrics, RequestMiddleware
 from app.resources import load_resources, new_conversations
 from app.search.embedder import Embedder
 
@@ -31,6 +32,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.resources = load_resources(settings, embedder=embedder)
+        app.state.metrics.index_loaded(app.state.resources.index.manifest)
         if store is not None:
             app.state.store = store
         else:
@@ -44,34 +46,17 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
                   description="Linked definitions of IT and procurement terms, with the company's rules.")
     app.state.settings = settings
     app.state.conversations = new_conversations(settings)
-
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next):
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > settings.max_body_bytes:
-            return JSONResponse({"detail": f"request body is larger than {settings.max_body_bytes} bytes"}, 413)
-        return await call_next(request)
+    app.state.metrics = Metrics()
+    app.add_middleware(RequestMiddleware, metrics=app.state.metrics, max_body_bytes=settings.max_body_bytes)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
         return JSONResponse({"detail": _readable(exc.errors()), "errors": jsonable(exc.errors())}, 422)
 
-    from app.routes import api
+    from app.routes import api, ops
 
     app.include_router(api.router)
-
-    @app.get("/healthz", tags=["ops"])
-    def healthz() -> dict:
-        """Alive."""
-        return {"status": "ok"}
-
-    @app.get("/readyz", tags=["ops"])
-    def readyz(request: Request):
-        """Ready when the glossary and index are loaded."""
-        resources = getattr(request.app.state, "resources", None)
-        if resources is None:
-            return JSONResponse({"status": "loading"}, 503)
-        return {"status": "ready", "terms": len(resources.glossary), "index": resources.index.manifest}
+    app.include_router(ops.router)
 
     return app
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Callable
 
 from app.answer.compose import Composer
 from app.answer.conversation import MemoryConversations
@@ -40,8 +41,20 @@ def term_url(settings: Settings, slug: str) -> str:
     return f"{settings.public_base_url.rstrip('/')}/terms/{slug}"
 
 
-def ensure_index(settings: Settings, glossary: Glossary, embedder: Embedder, *, force: bool = False) -> SearchIndex:
-    """Load the index, rebuilding (and saving) it when it is missing, damaged or stale."""
+def reference_embedder(settings: Settings) -> Embedder:
+    """The embedder indexes are built with: sentence-transformers, the reference implementation."""
+    from app.search.embedder import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder(settings.resolved_model_path())
+
+
+def ensure_index(settings: Settings, glossary: Glossary, embedder: Embedder, *,
+                 builder: Callable[[], Embedder] | None = None, force: bool = False) -> SearchIndex:
+    """Load the index, rebuilding (and saving) it when it is missing, damaged or stale.
+
+    Queries will be embedded by `embedder`; a build uses `builder()` when given (the heavy reference
+    model is then only loaded when a build is really needed), else `embedder` itself.
+    """
     previous: SearchIndex | None = None
     reason = "forced rebuild" if force else None
     try:
@@ -57,7 +70,7 @@ def ensure_index(settings: Settings, glossary: Glossary, embedder: Embedder, *, 
     if not settings.rebuild_stale_index and not force:
         raise IndexError_(f"{reason}; run `glossary build` (or set GLOSSARY_REBUILD_STALE_INDEX=true)")
     log.warning("rebuilding index: %s", reason)
-    index = build_index(glossary, embedder, previous=previous)
+    index = build_index(glossary, builder() if builder else embedder, previous=previous)
     save_index(index, settings.index_dir)
     log.info("index built: %s terms, %s views in %ss", index.manifest["terms"], index.manifest["views"],
              index.manifest["build_seconds"])
@@ -65,13 +78,27 @@ def ensure_index(settings: Settings, glossary: Glossary, embedder: Embedder, *, 
 
 
 def load_resources(settings: Settings, embedder: Embedder | None = None) -> Resources:
-    """Load the glossary (raising GlossaryInvalid with every error), the model and the index."""
+    """Load the glossary (raising GlossaryInvalid with every error), the model and the index.
+
+    With no embedder given, queries use the configured one (the ONNX fast path with `auto`) and a
+    missing or stale index is rebuilt with the sentence-transformers reference model.
+    """
     glossary, problems = load_or_raise(settings.glossary_dir)
-    embedder = embedder or make_embedder(settings.embedder, settings.resolved_model_path())
-    index = ensure_index(settings, glossary, embedder)
+    builder = None
+    if embedder is None:
+        embedder = make_embedder(settings.embedder, settings.resolved_model_path())
+        if not isinstance(embedder, _reference_type()):
+            builder = lambda: reference_embedder(settings)  # noqa: E731
+    index = ensure_index(settings, glossary, embedder, builder=builder)
     retriever = Retriever(glossary, index, embedder)
     composer = Composer(glossary, lambda slug: term_url(settings, slug), retriever.spotter)
     return Resources(settings, glossary, embedder, index, retriever, composer, problems)
+
+
+def _reference_type() -> type:
+    from app.search.embedder import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder
 
 
 def new_conversations(settings: Settings) -> MemoryConversations:

@@ -103,3 +103,26 @@ def test_feedback_is_validated_and_stored(client):
     assert bad.status_code == 422 and "rating" in bad.json()["detail"]
     long = client.post("/api/feedback", json={"conversation_id": "x", "rating": "up", "comment": "x" * 2001})
     assert long.status_code == 422
+
+
+def test_streamed_body_over_limit_is_413(client):
+    def chunks():
+        for _ in range(40):
+            yield b"x" * 4096
+
+    r = client.post("/api/ask", content=chunks(), headers={"content-type": "application/json"})
+    assert r.status_code == 413
+
+
+def test_request_id_and_metrics(client):
+    r = client.get("/api/search", params={"q": "SSO"}, headers={"X-Request-ID": "abc-123"})
+    assert r.headers["x-request-id"] == "abc-123"
+    assert len(client.get("/healthz").headers["x-request-id"]) == 16
+    client.post("/api/ask", json={"question": "What is SSO?"})
+    client.post("/api/ask", json={"question": "Where is the nearest bicycle shop?"})
+    text = client.get("/metrics").text
+    assert 'glossary_http_requests_total{method="GET",route="/api/search",status="200"} 1.0' in text
+    assert 'glossary_answers_total{confident="true",intent="define"} 1.0' in text
+    assert "glossary_unanswered_total 1.0" in text
+    assert "glossary_index_terms 7.0" in text
+    assert 'glossary_http_request_seconds_bucket{le="0.005",route="/api/ask"}' in text

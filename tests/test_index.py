@@ -66,7 +66,7 @@ def test_stale_index_is_rebuilt_reusing_unchanged_views(fixture_glossary, tmp_pa
     g = load_glossary(fixture_glossary).glossary
     first = ensure_index(settings, g, embedder)
     assert first.manifest["embedded"] == first.manifest["views"]
-    assert ensure_index(settings, g, embedder) .manifest == first.manifest  # current: loaded, not rebuilt
+    assert ensure_index(settings, g, embedder).manifest == first.manifest  # current: loaded, not rebuilt
     path = fixture_glossary / "terms" / "single-sign-on.md"
     path.write_text(path.read_text().replace("One company login opens", "One company sign-in opens"))
     g2 = load_glossary(fixture_glossary).glossary

