@@ -53,11 +53,10 @@ def build(glossary_dir: Optional[Path] = GlossaryOpt, index_dir: Optional[Path] 
     """Embed the glossary into the FAISS index (reusing vectors of unchanged text)."""
     settings = _settings(glossary_dir, index_dir)
     glossary = _load_or_exit(settings)
-    from app.resources import ensure_index
-    from app.search.embedder import SentenceTransformerEmbedder
+    from app.resources import ensure_index, reference_embedder
 
     started = time.perf_counter()
-    embedder = SentenceTransformerEmbedder(settings.resolved_model_path())
+    embedder = reference_embedder(settings)
     index = ensure_index(settings, glossary, embedder, force=force)
     m = index.manifest
     typer.echo(f"index: {m['terms']} terms, {m['views']} views ({m.get('embedded', 0)} embedded, "

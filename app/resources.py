@@ -42,7 +42,18 @@ def term_url(settings: Settings, slug: str) -> str:
 
 
 def reference_embedder(settings: Settings) -> Embedder:
-    """The embedder indexes are built with: sentence-transformers, the reference implementation."""
+    """The embedder indexes are built with: sentence-transformers, the reference implementation.
+
+    A serving-only install (the container image) has no torch; it builds with the ONNX export of
+    the same model instead (cosine 0.999+ to the reference), and says so.
+    """
+    try:
+        import sentence_transformers  # noqa: F401
+    except ImportError:
+        from app.search.onnx_embedder import OnnxEmbedder
+
+        log.warning("sentence-transformers is not installed; building the index with the ONNX model")
+        return OnnxEmbedder(settings.resolved_model_path())
     from app.search.embedder import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder(settings.resolved_model_path())
