@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     database_url: str = Field(
         f"sqlite:///{REPO_ROOT / 'data' / 'glossary.db'}", description="SQLAlchemy URL for feedback and gaps."
     )
+    question_retention_days: int = Field(
+        90, ge=1, description="Days the wording of asked questions is kept (counts and terms stay)."
+    )
+    low_confidence: float = Field(0.7, ge=0, le=1, description="Answers below this confidence count as gaps too.")
+    review_max_age_days: int = Field(365, ge=1, description="A term reviewed longer ago than this is stale.")
     allowed_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Comma-separated host origins allowed to embed the widget."
     )

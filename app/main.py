@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from app.answer.conversation import StoredConversations
 from app.config import Settings
 from app.observability import Metrics, RequestMiddleware
 from app.resources import load_resources, new_conversations
@@ -33,19 +34,18 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     async def lifespan(app: FastAPI):
         app.state.resources = load_resources(settings, embedder=embedder)
         app.state.metrics.index_loaded(app.state.resources.index.manifest)
-        if store is not None:
-            app.state.store = store
-        else:
-            from app.store import Store
-
-            app.state.store = Store(settings.database_url)
+        app.state.store = store if store is not None else open_store(settings)
+        app.state.conversations = StoredConversations(app.state.store, app.state.memory_conversations,
+                                                      settings.conversation_ttl_seconds, log)
         yield
-        app.state.store.dispose()
+        if app.state.store is not None:
+            app.state.store.dispose()
 
     app = FastAPI(title="Glossary assistant", version="0.1.0", lifespan=lifespan,
                   description="Linked definitions of IT and procurement terms, with the company's rules.")
     app.state.settings = settings
-    app.state.conversations = new_conversations(settings)
+    app.state.memory_conversations = new_conversations(settings)
+    app.state.conversations = app.state.memory_conversations
     app.state.metrics = Metrics()
     app.add_middleware(RequestMiddleware, metrics=app.state.metrics, max_body_bytes=settings.max_body_bytes)
 
@@ -59,6 +59,18 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.include_router(ops.router)
 
     return app
+
+
+def open_store(settings: Settings):
+    """Open the database; if it cannot be reached yet, serve anyway (the store retries on use)."""
+    from app.store import Store
+
+    store = Store(settings.database_url)
+    try:
+        store.purge_question_text(settings.question_retention_days)
+    except Exception:
+        log.warning("could not apply the question retention period now; will retry", exc_info=True)
+    return store
 
 
 def jsonable(errors: list[dict]) -> list[dict]:

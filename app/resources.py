@@ -32,8 +32,8 @@ class Resources:
     def url_for(self, slug: str) -> str:
         return term_url(self.settings, slug)
 
-    def ask_context(self, on_unanswered=None) -> AskContext:
-        return AskContext(self.glossary, self.retriever, self.composer, self.settings.confidence_threshold, on_unanswered)
+    def ask_context(self) -> AskContext:
+        return AskContext(self.glossary, self.retriever, self.composer, self.settings.confidence_threshold)
 
 
 def term_url(settings: Settings, slug: str) -> str:

@@ -98,7 +98,8 @@ def test_feedback_is_validated_and_stored(client):
                                            "comment": "  Too long  "})
     assert r.status_code == 201 and r.json()["status"] == "recorded"
     rows = client.app.state.store.feedback()
-    assert [(f.conversation_id, f.turn, f.rating, f.comment) for f in rows] == [(answer["conversation_id"], 1, "down", "Too long")]
+    assert [(f.conversation_id, f.turn, f.rating, f.comment) for f, _ in rows] == [(answer["conversation_id"], 1, "down", "Too long")]
+    assert rows[0][1].question == "What is SSO?" and rows[0][1].terms[0] == "single-sign-on"
     bad = client.post("/api/feedback", json={"conversation_id": "x", "rating": "meh"})
     assert bad.status_code == 422 and "rating" in bad.json()["detail"]
     long = client.post("/api/feedback", json={"conversation_id": "x", "rating": "up", "comment": "x" * 2001})

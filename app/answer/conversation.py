@@ -83,3 +83,51 @@ class MemoryConversations:
             if now - oldest.touched <= self.ttl:
                 break
             self._items.popitem(last=False)
+
+
+class StoredConversations:
+    """Conversations kept in the database (shared by every replica), with memory as a fallback.
+
+    Each turn is a row of the `questions` table, so the last turn is one indexed lookup. If the
+    database is unreachable, answering goes on with conversations held in this process.
+    """
+
+    def __init__(self, store, fallback: MemoryConversations, ttl_seconds: float, log=None):
+        self.store = store
+        self.fallback = fallback
+        self.ttl = ttl_seconds
+        self.log = log
+
+    def get(self, conversation_id: str | None) -> Conversation:
+        if not conversation_id:
+            return Conversation(id=new_id())
+        try:
+            last = self.store.last_turn(conversation_id)
+        except Exception:
+            if self.log:
+                self.log.warning("database unavailable: using in-process conversations", exc_info=True)
+            return self.fallback.get(conversation_id)
+        if last is None:
+            return self.fallback.get(conversation_id)
+        from app.store.db import _aware, now
+
+        if (now() - _aware(last.created_at)).total_seconds() > self.ttl:
+            return Conversation(id=new_id())
+        turn = Turn(question=last.question or "", intent=last.intent, focus=list(last.focus or []), audience=last.audience)
+        return Conversation(id=conversation_id, turns=[turn], count=last.turn)
+
+    def append(self, conversation: Conversation, turn: Turn, record=None) -> int:
+        """Store the turn (with the answer's record fields); fall back to memory if the database fails."""
+        from app.store.db import Question
+
+        row = Question(conversation_id=conversation.id, turn=conversation.count + 1, question=turn.question,
+                       audience=turn.audience, intent=turn.intent, focus=list(turn.focus), **(record or {}))
+        try:
+            number = self.store.add_question(row)
+        except Exception:
+            if self.log:
+                self.log.warning("database unavailable: turn kept in memory only", exc_info=True)
+            return self.fallback.append(conversation, turn)
+        conversation.turns.append(turn)
+        conversation.count = number
+        return number

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Callable
 
 from app.answer.compose import Composer, audience_sections, first_sentences
 from app.answer.conversation import Conversation, Turn
@@ -50,7 +49,6 @@ class AskContext:
     retriever: Retriever
     composer: Composer
     threshold: float
-    on_unanswered: Callable[[str, float, list[str]], None] | None = None
 
 
 def _sense_for(spot: Spot, question: str, ranking: Ranking, audience: str | None, ctx: AskContext) -> str | None:
@@ -191,8 +189,6 @@ def answer_question(
 
     if not confident or top is None:
         suggestions = _suggestions(ranking)
-        if ctx.on_unanswered:
-            ctx.on_unanswered(question, ranking.confidence, suggestions)
         markdown, _ = composer.compose("unknown", suggestions=[glossary.terms[s] for s in suggestions], url=url)
         return finish("unknown", markdown, [], [], False, suggestions)
 
@@ -204,6 +200,11 @@ def answer_question(
     return finish("define", markdown, terms, [t.slug], True)
 
 
-def record_turn(store, conversation: Conversation, question: str, audience: str | None, answer: Answer) -> int:
-    """Remember what this turn was about, for follow-ups."""
-    return store.append(conversation, Turn(question=question, intent=answer.intent, focus=answer.focus, audience=audience))
+def record_turn(conversations, conversation: Conversation, question: str, audience: str | None, answer: Answer) -> int:
+    """Remember what this turn was about (for follow-ups, and for the curators' views)."""
+    turn = Turn(question=question, intent=answer.intent, focus=answer.focus, audience=audience)
+    if hasattr(conversations, "store"):
+        record = {"confident": answer.confident, "confidence": answer.confidence, "terms": list(answer.terms),
+                  "suggestions": list(answer.suggestions)}
+        return conversations.append(conversation, turn, record)
+    return conversations.append(conversation, turn)

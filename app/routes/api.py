@@ -72,7 +72,7 @@ def term_detail(resources: Resources, term: Term) -> TermDetail:
 
 @router.post("/ask", response_model=AskResponse, response_model_exclude_none=True)
 def ask(body: AskRequest, request: Request, resources: ResourcesDep, settings: SettingsDep,
-        conversations: ConversationsDep, store: StoreDep) -> AskResponse:
+        conversations: ConversationsDep) -> AskResponse:
     """Answer a question (or explain pasted text), continuing a conversation when an id is given."""
     question = body.question.strip()
     if not question:
@@ -80,17 +80,7 @@ def ask(body: AskRequest, request: Request, resources: ResourcesDep, settings: S
     if len(question) > settings.max_question_chars:
         raise HTTPException(422, f"question is longer than {settings.max_question_chars} characters")
     conversation = conversations.get(body.conversation_id)
-
-    def on_unanswered(text: str, confidence: float, suggestions: list[str]) -> None:
-        if store is None:
-            return
-        try:
-            store.record_unanswered(text, confidence, suggestions)
-        except Exception:  # the database being down must not stop answers
-            log.exception("could not record an unanswered question")
-
-    result = answer_question(question, audience=body.audience, conversation=conversation,
-                             ctx=resources.ask_context(on_unanswered))
+    result = answer_question(question, audience=body.audience, conversation=conversation, ctx=resources.ask_context())
     turn = record_turn(conversations, conversation, question, body.audience, result)
     request.app.state.metrics.answered(result.intent, result.confident)
     terms = resources.glossary.terms

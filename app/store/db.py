@@ -1,30 +1,50 @@
-"""SQLAlchemy store (SQLite by default, PostgreSQL by URL) for gaps and feedback."""
+"""SQLAlchemy store (SQLite by default, PostgreSQL by URL): asked questions, conversations, feedback.
+
+The schema is owned by Alembic (app/store/migrations); opening a Store upgrades it to head.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+import logging
 from pathlib import Path
 
-from sqlalchemy import JSON, DateTime, Float, Integer, String, Text, create_engine, select
+from sqlalchemy import (
+    JSON, Boolean, DateTime, Float, Integer, String, Text, UniqueConstraint, create_engine, event, func, select, update,
+)
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+
+log = logging.getLogger("glossary.store")
 
 
 class Base(DeclarativeBase):
     pass
 
 
-def _now() -> datetime:
+def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class Unanswered(Base):
-    __tablename__ = "unanswered"
+class Question(Base):
+    """One asked question and what the answer linked; also the conversation history."""
+
+    __tablename__ = "questions"
+    __table_args__ = (UniqueConstraint("conversation_id", "turn", name="uq_questions_conversation_turn"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    question: Mapped[str] = mapped_column(Text)
+    conversation_id: Mapped[str] = mapped_column(String(64), index=True)
+    turn: Mapped[int] = mapped_column(Integer)
+    question: Mapped[str | None] = mapped_column(Text, nullable=True)  # purged after the retention period
+    audience: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    intent: Mapped[str] = mapped_column(String(16), index=True)
+    confident: Mapped[bool] = mapped_column(Boolean)
     confidence: Mapped[float] = mapped_column(Float)
+    focus: Mapped[list] = mapped_column(JSON, default=list)
+    terms: Mapped[list] = mapped_column(JSON, default=list)
     suggestions: Mapped[list] = mapped_column(JSON, default=list)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now, index=True)
 
 
 class Feedback(Base):
@@ -35,37 +55,148 @@ class Feedback(Base):
     turn: Mapped[int | None] = mapped_column(Integer, nullable=True)
     rating: Mapped[str] = mapped_column(String(8))
     comment: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now, index=True)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 class Store:
-    """A thin repository over the database; one instance per process."""
+    """A thin repository over the database; one instance per process, safe across threads."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, *, migrate: bool = True):
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        self.engine = create_engine(url, pool_pre_ping=True)
-        Base.metadata.create_all(self.engine)
+        self.url = url
+        args = {"connect_args": {"connect_timeout": 3}} if url.startswith("postgresql") else {}
+        self.engine = create_engine(url, pool_pre_ping=True, **args)
+        if url.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._migrated = not migrate
+        if migrate:
+            try:
+                self._ensure()
+            except Exception:
+                # Serve anyway: every call retries, so the store recovers when the database is back.
+                log.exception("database unavailable; feedback and gaps are not recorded until it is back")
 
-    def record_unanswered(self, question: str, confidence: float, suggestions: list[str]) -> None:
-        with Session(self.engine) as session, session.begin():
-            session.add(Unanswered(question=question, confidence=confidence, suggestions=list(suggestions)))
+    def _ensure(self) -> None:
+        """Bring the schema up to date once the database can be reached."""
+        if not self._migrated:
+            from app.store.migrate import upgrade
 
-    def unanswered(self, limit: int = 500) -> list[Unanswered]:
+            upgrade(self.engine)
+            self._migrated = True
+
+    # Questions and conversations -------------------------------------------------------------
+    def last_turn(self, conversation_id: str) -> Question | None:
+        self._ensure()
         with Session(self.engine) as session:
-            return list(session.scalars(select(Unanswered).order_by(Unanswered.created_at.desc()).limit(limit)))
+            return session.scalars(
+                select(Question).where(Question.conversation_id == conversation_id).order_by(Question.turn.desc()).limit(1)
+            ).first()
 
+    def add_question(self, row: Question) -> int:
+        """Insert a turn; if another replica took that turn number meanwhile, take the next one."""
+        self._ensure()
+        for _ in range(5):
+            try:
+                with Session(self.engine, expire_on_commit=False) as session, session.begin():
+                    session.add(row)
+                return row.turn
+            except IntegrityError:
+                latest = self.last_turn(row.conversation_id)
+                row = Question(**{c.name: getattr(row, c.name) for c in Question.__table__.columns if c.name != "id"})
+                row.turn = (latest.turn if latest else 0) + 1
+        raise RuntimeError("could not record the turn")
+
+    def questions(self, *, since: datetime | None = None, only_gaps: bool = False, low_confidence: float = 0.0,
+                  limit: int = 5000) -> list[Question]:
+        self._ensure()
+        query = select(Question).order_by(Question.created_at.desc()).limit(limit)
+        if since is not None:
+            query = query.where(Question.created_at >= since)
+        if only_gaps:
+            query = query.where((Question.confident.is_(False)) | (Question.confidence < low_confidence))
+        with Session(self.engine) as session:
+            return list(session.scalars(query))
+
+    def unanswered(self, limit: int = 500) -> list[Question]:
+        return self.questions(only_gaps=True, limit=limit)
+
+    def purge_question_text(self, older_than_days: int) -> int:
+        """Forget the wording of questions past the retention period (counts and terms stay)."""
+        self._ensure()
+        cutoff = now() - timedelta(days=older_than_days)
+        with Session(self.engine) as session, session.begin():
+            result = session.execute(
+                update(Question).where(Question.created_at < cutoff, Question.question.is_not(None)).values(question=None)
+            )
+            return result.rowcount or 0
+
+    def term_counts(self) -> dict[str, int]:
+        """How often each term was linked as the subject of an answer."""
+        self._ensure()
+        counts: dict[str, int] = {}
+        with Session(self.engine) as session:
+            for focus in session.scalars(select(Question.focus).where(Question.confident.is_(True))):
+                for slug in focus or []:
+                    counts[slug] = counts.get(slug, 0) + 1
+        return counts
+
+    def linked_terms(self) -> set[str]:
+        self._ensure()
+        linked: set[str] = set()
+        with Session(self.engine) as session:
+            for terms in session.scalars(select(Question.terms)):
+                linked.update(terms or [])
+        return linked
+
+    # Feedback ----------------------------------------------------------------------------------
     def add_feedback(self, conversation_id: str, turn: int | None, rating: str, comment: str) -> int:
+        self._ensure()
         with Session(self.engine) as session, session.begin():
             row = Feedback(conversation_id=conversation_id, turn=turn, rating=rating, comment=comment)
             session.add(row)
             session.flush()
             return row.id
 
-    def feedback(self, limit: int = 500) -> list[Feedback]:
+    def feedback(self, rating: str | None = None, limit: int = 500) -> list[tuple[Feedback, Question | None]]:
+        """Feedback, newest first, each with the question it rates (when still known)."""
+        self._ensure()
+        query = select(Feedback).order_by(Feedback.created_at.desc(), Feedback.id.desc()).limit(limit)
+        if rating:
+            query = query.where(Feedback.rating == rating)
         with Session(self.engine) as session:
-            return list(session.scalars(select(Feedback).order_by(Feedback.created_at.desc()).limit(limit)))
+            rows = list(session.scalars(query))
+            out = []
+            for f in rows:
+                q = select(Question).where(Question.conversation_id == f.conversation_id)
+                q = q.where(Question.turn == f.turn) if f.turn else q.order_by(Question.turn.desc())
+                out.append((f, session.scalars(q.limit(1)).first()))
+            return out
+
+    def count(self, model) -> int:
+        self._ensure()
+        with Session(self.engine) as session:
+            return session.scalar(select(func.count()).select_from(model)) or 0
+
+    def ping(self) -> bool:
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        return True
 
     def dispose(self) -> None:
         self.engine.dispose()
 
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+__all__ = ["Store", "Question", "Feedback", "Base", "now", "_aware"]
