@@ -277,6 +277,25 @@ def _cross_check(terms: dict[str, Term], lines: dict[str, dict], dup: list[Probl
             problems.append(Problem(term.source, line.get("status", 1), "replaced_by", "a deprecated term must name its replacement"))
         if term.replaced_by and term.replaced_by not in known:
             problems.append(Problem(term.source, line.get("replaced_by", 1), "replaced_by", f"'{term.replaced_by}' is not a known slug"))
+        if term.parent == slug:
+            problems.append(Problem(term.source, line.get("parent", 1), "parent", "a term cannot be its own parent"))
+        elif term.parent and term.parent not in known:
+            problems.append(Problem(term.source, line.get("parent", 1), "parent", f"'{term.parent}' is not a known slug"))
+    problems.extend(_parent_cycles(terms, lines))
+    return problems
+
+
+def _parent_cycles(terms: dict[str, Term], lines: dict[str, dict]) -> list[Problem]:
+    """Report each loop of parents (a -> b -> a) once, on the loop's first slug."""
+    problems = []
+    for slug, term in terms.items():
+        chain, current = [slug], term.parent
+        while current in terms and current not in chain:
+            chain.append(current)
+            current = terms[current].parent
+        if current == slug and len(chain) > 1 and slug == min(chain):
+            problems.append(Problem(term.source, lines[slug].get("parent", 1), "parent",
+                                    "parents form a loop: " + " -> ".join([*chain, slug])))
     return problems
 
 

@@ -57,6 +57,7 @@ class FrontMatter(BaseModel):
     summary: str = Field(min_length=1)
     status: Status
     replaced_by: str | None = None
+    parent: str | None = None  # slug of the broader term (SKOS broader)
     related: list[str] = Field(default_factory=list)
     owners: list[str] = Field(min_length=1)
     reviewed: date
