@@ -1,10 +1,11 @@
-"""The `glossary` command: check, build, serve, search, ask, eval."""
+"""The `glossary` command: check, build, serve, search, ask, eval, import, export."""
 
 from __future__ import annotations
 
 import json
 import sys
 import time
+from enum import Enum
 from pathlib import Path
 from typing import Optional
 
@@ -142,6 +143,43 @@ def eval_(file: Path = typer.Argument(..., help="Questions in the dev_questions.
     with _client(_settings(glossary_dir, index_dir)) as client:
         report = evaluate(client, items)
     typer.echo(report.text(show_misses=misses))
+
+
+class Format(str, Enum):
+    csv = "csv"
+    jsonl = "jsonl"
+    skos = "skos"
+
+
+@cli.command("import")
+def import_(files: list[Path] = typer.Argument(..., exists=True, dir_okay=False, help="Files to import."),
+            fmt: Format = typer.Option(..., "--format", help="csv, jsonl or skos (Turtle)."),
+            domain: list[str] = typer.Option([], help="it|procurement|shared for rows that name none; once, or once per file."),
+            owner: str = typer.Option("Glossary curators", help="Owner of imported entries that name none."),
+            write: bool = typer.Option(False, "--write", help="Write the term files (default: dry run, report only)."),
+            force: bool = typer.Option(False, "--force", help="Overwrite terms whose slug exists."),
+            merge: bool = typer.Option(False, "--merge", help="Add new aliases to terms whose slug exists."),
+            quiet: bool = typer.Option(False, "--quiet", help="Report only rows that are not created or merged."),
+            glossary_dir: Optional[Path] = GlossaryOpt) -> None:
+    """Import terms from CSV, JSON Lines or SKOS: a per-row report, then term files with --write."""
+    from app.interchange.commands import run_import
+
+    raise typer.Exit(run_import(_settings(glossary_dir, None).glossary_dir, files, fmt.value, domain, owner=owner,
+                                write=write, force=force, merge=merge, quiet=quiet, echo=typer.echo))
+
+
+@cli.command()
+def export(fmt: Format = typer.Option(..., "--format", help="csv, jsonl or skos (Turtle)."),
+           output: Optional[Path] = typer.Option(None, "--output", "-o", help="File to write (default: stdout)."),
+           rendered: bool = typer.Option(False, "--rendered", help="Fill in org values (for other tools; not lossless)."),
+           base_uri: Optional[str] = typer.Option(None, help="SKOS concept URIs: <base>/terms/<slug> (default: GLOSSARY_PUBLIC_BASE_URL)."),
+           glossary_dir: Optional[Path] = GlossaryOpt) -> None:
+    """Export the glossary as CSV, JSON Lines or SKOS Turtle."""
+    from app.interchange.commands import run_export
+
+    settings = _settings(glossary_dir, None)
+    raise typer.Exit(run_export(settings.glossary_dir, fmt.value, output, rendered=rendered,
+                                base_uri=base_uri or settings.public_base_url or None, echo=typer.echo))
 
 
 def main() -> None:

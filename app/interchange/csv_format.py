@@ -1,0 +1,125 @@
+"""CSV: a header row, then one row per term.
+
+Columns are `records.COLUMNS`: the front-matter fields, then one column per section
+(definition, for_procurement, for_it, our_rules, example). List fields are joined with "; "
+(a literal ";" inside an item is written "\\;" and a backslash "\\\\"); a reference is
+"label <url>" or just "label". Empty cells mean "not given". Headers are matched ignoring case,
+spaces and dashes, so "For procurement" names the for_procurement column.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+from typing import Iterable, TextIO
+
+from app.interchange.records import COLUMNS, LIST_FIELDS, SOURCE_FIELDS
+from app.interchange.rows import RawRow
+
+SEPARATOR = "; "
+_REFERENCE = re.compile(r"^(.*?)\s*<(https?://[^<>\s]+)>$")
+
+
+def join_list(items: Iterable[str]) -> str:
+    return SEPARATOR.join(str(item).replace("\\", "\\\\").replace(";", "\\;") for item in items)
+
+
+def split_list(cell: str) -> list[str]:
+    """Split at unescaped ';', unescape, strip; empty items are dropped."""
+    items, current, chars = [], [], iter(cell)
+    for char in chars:
+        if char == "\\":
+            current.append(next(chars, "\\"))
+        elif char == ";":
+            items.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    items.append("".join(current))
+    return [item.strip() for item in items if item.strip()]
+
+
+def _reference_cell(reference: dict) -> str:
+    return f"{reference['label']} <{reference['url']}>" if reference.get("url") else reference["label"]
+
+
+def _parse_reference(item: str) -> dict:
+    match = _REFERENCE.match(item)
+    return {"label": match.group(1), "url": match.group(2)} if match else {"label": item, "url": None}
+
+
+def write(records: Iterable[dict], out: TextIO) -> None:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for record in records:
+        row = []
+        for key in COLUMNS:
+            value = record.get(key)
+            if key == "references":
+                value = join_list(_reference_cell(r) for r in value or [])
+            elif key in LIST_FIELDS:
+                value = join_list(value or [])
+            row.append("" if value is None else value)
+        writer.writerow(row)
+
+
+def _column(header: str) -> str:
+    return re.sub(r"[\s\-]+", "_", header.strip().lower())
+
+
+def read(path: Path) -> list[RawRow]:
+    """One RawRow per data row; a malformed row is an error row and reading goes on."""
+    try:
+        handle = open(path, encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        return [RawRow(path.name, error=f"cannot read file: {exc}")]
+    rows: list[RawRow] = []
+    with handle:
+        reader = csv.reader(handle, strict=True)
+        try:
+            header = next(reader)
+        except StopIteration:
+            return [RawRow(f"{path.name}:1", error="empty file: expected a header row")]
+        except (csv.Error, UnicodeDecodeError) as exc:
+            return [RawRow(f"{path.name}:1", error=f"bad header row: {exc}")]
+        columns = [_column(h) for h in header]
+        known = set(COLUMNS) | set(SOURCE_FIELDS)
+        unknown = [h for h, c in zip(header, columns) if c not in known]
+        file_notes = (f"ignored unknown column(s): {', '.join(unknown)}",) if unknown else ()
+        if "term" not in columns:
+            return [RawRow(f"{path.name}:1", error="the header has no 'term' column")]
+        last_line = reader.line_num
+        while True:
+            start = last_line + 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                rows.append(RawRow(f"{path.name}:{start}", error=f"bad CSV: {exc}"))
+                last_line = reader.line_num
+                continue
+            except UnicodeDecodeError as exc:
+                rows.append(RawRow(f"{path.name}:{start}", error=f"not UTF-8 text ({exc.reason}); rows after it were not read"))
+                break
+            last_line = reader.line_num
+            if not any(cell.strip() for cell in cells):
+                continue
+            where = f"{path.name}:{start}"
+            if len(cells) > len(columns):
+                rows.append(RawRow(where, error=f"{len(cells)} cells but the header has {len(columns)} columns"))
+                continue
+            data: dict = {}
+            for column, cell in zip(columns, cells):
+                if column not in known or not cell.strip():
+                    continue
+                if column == "references":
+                    data[column] = [_parse_reference(item) for item in split_list(cell)]
+                elif column in LIST_FIELDS:
+                    data[column] = split_list(cell)
+                else:
+                    data[column] = cell
+            rows.append(RawRow(where, data=data, notes=file_notes))
+            file_notes = ()  # said once, on the first row that imports
+    return rows

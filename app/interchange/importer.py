@@ -1,0 +1,571 @@
+"""Plan an import (a per-row report and the files it would write), check it, then write it.
+
+Rules, also in the README ("Import and export"):
+
+* Each row becomes a record (`records.COLUMNS`). A row without `term`, without a definition,
+  without a domain (none in the row and no `--domain`), or with a bad value is an **error** row;
+  the other rows go on.
+* A row that lacks summary, owners, reviewed, or the For procurement / For IT / Example text gets
+  derived values (first sentence of the definition, `--owner`, today, "To be written by the
+  curators.") and becomes a **draft** tagged `imported`.
+* Rows of one import with the same slug are one term: the first row leads, later rows add their
+  aliases, references, related, tags and questions, and a different definition is appended as
+  "Also defined as (source): …"; different domains make it `shared`.
+* A slug that already has a file is **skipped**, unless `force` (**overwrite** the file) or
+  `merge` (**merge**: add the new aliases to the existing file, nothing else changes).
+* Names beat aliases: an imported term whose name is already a name or alias of another term is
+  skipped; an imported alias that is already a name or alias of another term is dropped (kept
+  only when both terms declare it under `ambiguous`).
+* related / parent links to slugs that neither exist nor are imported are dropped; a parent that
+  would close a loop is dropped; a deprecated term whose replacement is unknown is an error row.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from app.glossary.loader import ORG_FILE, TERMS_DIR, LoadResult, load_glossary, load_org, split_front_matter
+from app.glossary.model import FrontMatter, normalize
+from app.interchange import csv_format, jsonl_format, skos_format
+from app.interchange.records import (
+    COLUMNS, LIST_FIELDS, PLACEHOLDER_TEXT, SECTION_FIELDS, SOURCE_FIELDS, RowError, clean_block, clean_line,
+    dump_front_matter, empty_record, first_sentence, front_matter_data, slugify, term_file_text,
+)
+
+READERS = {"csv": csv_format.read, "jsonl": jsonl_format.read, "skos": skos_format.read}
+DEFAULT_OWNER = "Glossary curators"
+IMPORTED_TAG = "imported"
+DOMAINS = ("it", "procurement", "shared")
+# Sections a complete term has; "our_rules" may stay empty.
+_REQUIRED_SECTIONS = ("for_procurement", "for_it", "example")
+
+
+@dataclass
+class Source:
+    """One file to import; `domain` applies to its rows that do not name one."""
+
+    path: Path
+    format: str
+    domain: str | None = None
+
+
+@dataclass
+class ReportLine:
+    where: str
+    action: str  # create | overwrite | merge | skip | error
+    slug: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.where}\t{self.action}\t{self.slug or '-'}\t{self.reason}"
+
+
+@dataclass
+class _Candidate:
+    record: dict
+    where: str
+    notes: list[str]
+    derived: list[str]
+    source_label: str | None
+    action: str = ""
+    reason: str = ""
+    new_aliases: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Entry:
+    where: str
+    slug: str
+    error: str | None = None
+    leader: _Candidate | None = None  # set for the first row of a slug
+    follows: _Candidate | None = None  # set for later rows with the same slug
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Existing:
+    term: str
+    aliases: list[str]
+    ambiguous: list[str]
+    parent: str | None
+    path: Path
+
+
+@dataclass
+class ImportPlan:
+    """What an import would do: one report line per input row and the files to write."""
+
+    glossary_dir: Path
+    lines: list[ReportLine]
+    files: dict[str, str]  # slug -> whole new text of terms/<slug>.md
+
+    def counts(self) -> Counter:
+        return Counter(line.action for line in self.lines)
+
+    @property
+    def errors(self) -> list[ReportLine]:
+        return [line for line in self.lines if line.action == "error"]
+
+    def summary(self) -> str:
+        counts = self.counts()
+        parts = [f"{counts[a]} {a}" for a in ("create", "overwrite", "merge", "skip", "error") if counts[a]]
+        return f"{len(self.lines)} row(s): {', '.join(parts) or 'nothing to do'}; {len(self.files)} file(s) to write"
+
+    def write(self) -> list[Path]:
+        """Write every planned file (each one atomically); return the paths written."""
+        terms = self.glossary_dir / TERMS_DIR
+        terms.mkdir(parents=True, exist_ok=True)
+        written = []
+        for slug, text in self.files.items():
+            target = terms / f"{slug}.md"
+            fd, tmp = tempfile.mkstemp(prefix=f".{slug}.", suffix=".tmp", dir=terms)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+                    fh.write(text)
+                os.replace(tmp, target)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+            written.append(target)
+        return written
+
+    def check(self) -> LoadResult:
+        """Run the glossary checker on a temporary copy with the planned files written (a dry run)."""
+        with tempfile.TemporaryDirectory() as tmp:
+            copy = Path(tmp) / self.glossary_dir.name
+            (copy / TERMS_DIR).mkdir(parents=True)
+            if (self.glossary_dir / ORG_FILE).exists():
+                shutil.copy2(self.glossary_dir / ORG_FILE, copy / ORG_FILE)
+            for path in sorted((self.glossary_dir / TERMS_DIR).glob("*.md")):
+                shutil.copy2(path, copy / TERMS_DIR / path.name)
+            ImportPlan(copy, self.lines, self.files).write()
+            return load_glossary(copy)
+
+
+# --- one row -> one candidate -----------------------------------------------------------------
+
+def _scalar(data: dict, key: str) -> str:
+    value = data.get(key)
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise RowError(f"{key}: must be text, not {type(value).__name__}")
+    return clean_line(value)
+
+
+def _list(data: dict, key: str) -> list[str]:
+    value = data.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise RowError(f"{key}: must be a list of text, not {type(value).__name__}")
+    items = []
+    for item in value:
+        if isinstance(item, bool) or not isinstance(item, (str, int, float)):
+            raise RowError(f"{key}: items must be text, not {type(item).__name__}")
+        text = clean_line(item)
+        if text and text not in items:
+            items.append(text)
+    return items
+
+
+def _references(data: dict) -> list[dict]:
+    value = data.get("references")
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise RowError("references: must be a list of {label, url}")
+    refs = []
+    for item in value:
+        if isinstance(item, str):
+            item = {"label": item}
+        if not isinstance(item, dict) or not isinstance(item.get("label"), str):
+            raise RowError("references: each item needs a text 'label' (and may have 'url')")
+        url = item.get("url")
+        if url is not None and not isinstance(url, str):
+            raise RowError("references: 'url' must be text")
+        label = clean_line(item["label"])
+        if label:
+            refs.append({"label": label, "url": clean_line(url) or None if url else None})
+    return refs
+
+
+def _validate(record: dict) -> None:
+    try:
+        FrontMatter.model_validate(front_matter_data(record))
+    except ValidationError as exc:
+        raise RowError("; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'row'}: {e['msg']}"
+                                 for e in exc.errors())) from None
+
+
+def build_candidate(data: dict, *, domain: str | None, owner: str, today: date, org: dict) -> _Candidate:
+    """Turn one raw row into a record with derived values; raise RowError when it cannot be a term."""
+    notes: list[str] = []
+    derived: list[str] = []
+    unknown = sorted(str(k) for k in data if k not in COLUMNS and k not in SOURCE_FIELDS)
+    if unknown:
+        notes.append(f"ignored unknown field(s): {', '.join(unknown)}")
+    r = empty_record()
+    r["term"] = _scalar(data, "term")
+    if not r["term"]:
+        raise RowError("missing 'term'")
+    r["slug"] = _scalar(data, "slug") or slugify(r["term"])
+    if not r["slug"]:
+        raise RowError(f"cannot derive a slug from {r['term']!r}; give one in 'slug'")
+    for key in LIST_FIELDS:
+        r[key] = _list(data, key)
+    r["domain"] = _scalar(data, "domain") or domain
+    if not r["domain"]:
+        raise RowError("no domain: the row names none; pass --domain it|procurement|shared")
+    r["replaced_by"] = _scalar(data, "replaced_by") or None
+    r["parent"] = _scalar(data, "parent") or None
+    for column in SECTION_FIELDS:
+        value = data.get(column)
+        if value is not None and not isinstance(value, str):
+            raise RowError(f"{column}: must be text, not {type(value).__name__}")
+        r[column] = clean_block(value, org) if value else ""
+    if not r["definition"]:
+        raise RowError("missing 'definition'")
+    r["summary"] = _scalar(data, "summary")
+    if not r["summary"]:
+        r["summary"] = first_sentence(r["definition"])
+        derived.append("summary")
+    for column in _REQUIRED_SECTIONS:
+        if not r[column]:
+            r[column] = PLACEHOLDER_TEXT
+            derived.append(column)
+    if not r["owners"]:
+        r["owners"] = [owner]
+        derived.append("owners")
+    reviewed = _scalar(data, "reviewed")
+    if reviewed:
+        try:
+            r["reviewed"] = date.fromisoformat(reviewed).isoformat()
+        except ValueError:
+            raise RowError(f"reviewed: {reviewed!r} is not a date (YYYY-MM-DD)") from None
+    else:
+        r["reviewed"] = today.isoformat()
+        derived.append("reviewed")
+    r["references"] = _references(data)
+    source, licence = _scalar(data, "source"), _scalar(data, "license")
+    source_label = None
+    if source or licence:
+        source_label = source or "unnamed source"
+        label = source_label + (f" ({licence})" if licence else "")
+        url = source if re.match(r"^https?://\S+$", source) else None
+        if all(ref["label"] != label for ref in r["references"]):
+            r["references"].append({"label": label, "url": url})
+    status = _scalar(data, "status")
+    if derived:
+        if status and status != "draft":
+            notes.append(f"status {status!r} -> draft because {', '.join(derived)} had to be derived")
+        r["status"] = "draft"
+        if IMPORTED_TAG not in r["tags"]:
+            r["tags"].append(IMPORTED_TAG)
+    else:
+        r["status"] = status or "draft"
+    _validate(r)
+    return _Candidate(record=r, where="", notes=notes, derived=derived, source_label=source_label)
+
+
+def _merge_duplicate(leader: _Candidate, other: _Candidate) -> list[str]:
+    """Fold a later row with the same slug into the first one; return what happened."""
+    a, b = leader.record, other.record
+    notes = []
+    added = [n for n in [b["term"], *b["aliases"]] if normalize(n) not in {normalize(x) for x in [a["term"], *a["aliases"]]}]
+    if added:
+        a["aliases"].extend(added)
+        notes.append(f"aliases merged: {', '.join(added)}")
+    for key in ("ambiguous", "related", "owners", "tags", "questions"):
+        a[key].extend(x for x in b[key] if x not in a[key])
+    for ref in b["references"]:
+        if ref not in a["references"]:
+            a["references"].append(ref)
+    if normalize(b["definition"]) not in normalize(a["definition"]):
+        origin = f" (source: {other.source_label})" if other.source_label else ""
+        a["definition"] += f"\n\nAlso defined as{origin}: {b['definition']}"
+        notes.append("its definition appended as a second sense")
+        if a["status"] != "draft":
+            a["status"] = "draft"
+            notes.append("status -> draft (merged definitions need review)")
+    if a["domain"] != b["domain"]:
+        notes.append(f"domains {a['domain']} and {b['domain']} -> shared")
+        a["domain"] = "shared"
+    for column in _REQUIRED_SECTIONS:
+        if a[column] == PLACEHOLDER_TEXT and b[column] != PLACEHOLDER_TEXT:
+            a[column] = b[column]
+    a["parent"] = a["parent"] or b["parent"]
+    return notes or ["nothing new"]
+
+
+# --- the existing glossary ----------------------------------------------------------------------
+
+def _existing_terms(terms_dir: Path) -> dict[str, _Existing]:
+    """Names of every term file, read leniently: a broken file still owns its slug."""
+    found = {}
+    for path in sorted(terms_dir.glob("*.md")) if terms_dir.is_dir() else []:
+        term, aliases, ambiguous, parent = "", [], [], None
+        try:
+            split = split_front_matter(path.read_text(encoding="utf-8"))
+            data = yaml.safe_load(split[0]) if split else None
+            if isinstance(data, dict):
+                term = str(data.get("term") or "")
+                aliases = [str(a) for a in data.get("aliases") or [] if a is not None]
+                ambiguous = [str(a) for a in data.get("ambiguous") or [] if a is not None]
+                parent = str(data["parent"]) if data.get("parent") else None
+        except (OSError, UnicodeDecodeError, yaml.YAMLError, TypeError):
+            pass
+        found[path.stem] = _Existing(term, aliases, ambiguous, parent, path)
+    return found
+
+
+_TOP_KEY = re.compile(r"^[^\s#-]")
+
+
+def merged_file_text(path: Path, new_aliases: list[str]) -> str:
+    """The existing term file with `new_aliases` appended to its aliases; every other line kept."""
+    text = path.read_text(encoding="utf-8")
+    split = split_front_matter(text)
+    if split is None:
+        raise RowError(f"cannot merge: {path.name} has no front matter")
+    front, body, _ = split
+    try:
+        data = yaml.safe_load(front)
+    except yaml.YAMLError as exc:
+        raise RowError(f"cannot merge: {path.name} has invalid YAML ({exc})") from None
+    if not isinstance(data, dict):
+        raise RowError(f"cannot merge: {path.name} front matter is not a mapping")
+    aliases = [*(data.get("aliases") or []), *new_aliases]
+    new_block = dump_front_matter({"aliases": aliases}).splitlines(keepends=True)
+    lines = front.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if re.match(r"^aliases\s*:", line)), None)
+    if start is None:
+        after = next((i for i, line in enumerate(lines) if re.match(r"^slug\s*:", line)), 0)
+        lines[after + 1 : after + 1] = new_block
+    else:
+        end = start + 1
+        while end < len(lines) and not _TOP_KEY.match(lines[end]):
+            end += 1
+        lines[start:end] = new_block
+    new_front = "".join(lines)
+    if not new_front.endswith("\n"):
+        new_front += "\n"
+    check = yaml.safe_load(new_front)
+    if not isinstance(check, dict) or check.get("aliases") != aliases:  # pragma: no cover - defensive
+        raise RowError(f"cannot merge: could not rewrite the aliases of {path.name}")
+    return f"---\n{new_front}---\n{body}"
+
+
+# --- the plan ---------------------------------------------------------------------------------
+
+def plan_import(glossary_dir: Path, sources: list[Source], *, force: bool = False, merge: bool = False,
+                owner: str = DEFAULT_OWNER, today: date | None = None) -> ImportPlan:
+    """Read every source and decide, row by row, what the import does; nothing is written here."""
+    if force and merge:
+        raise ValueError("choose --force or --merge, not both")
+    for source in sources:
+        if source.format not in READERS:
+            raise ValueError(f"unknown format {source.format!r} (use {', '.join(READERS)})")
+        if source.domain is not None and source.domain not in DOMAINS:
+            raise ValueError(f"unknown domain {source.domain!r} (use {', '.join(DOMAINS)})")
+    glossary_dir = Path(glossary_dir)
+    today = today or date.today()
+    owner = clean_line(owner) or DEFAULT_OWNER
+    org, _ = load_org(glossary_dir / ORG_FILE, ORG_FILE)
+    existing = _existing_terms(glossary_dir / TERMS_DIR)
+
+    entries: list[_Entry] = []
+    groups: dict[str, _Candidate] = {}
+    for source in sources:
+        for raw in READERS[source.format](Path(source.path)):
+            if raw.error is not None:
+                entries.append(_Entry(raw.where, "", error=raw.error))
+                continue
+            try:
+                cand = build_candidate(raw.data or {}, domain=source.domain, owner=owner, today=today, org=org)
+            except RowError as exc:
+                term = (raw.data or {}).get("term")
+                entries.append(_Entry(raw.where, slugify(term) if isinstance(term, str) else "", error=str(exc)))
+                continue
+            cand.where = raw.where
+            cand.notes[:0] = list(raw.notes)
+            slug = cand.record["slug"]
+            if slug in groups:
+                entries.append(_Entry(raw.where, slug, follows=groups[slug],
+                                      notes=list(raw.notes) + _merge_duplicate(groups[slug], cand)))
+            else:
+                groups[slug] = cand
+                entries.append(_Entry(raw.where, slug, leader=cand))
+
+    for slug, c in groups.items():
+        if slug not in existing:
+            c.action, c.reason = "create", "new draft" if c.record["status"] == "draft" and c.derived else "new term"
+        elif force:
+            c.action, c.reason = "overwrite", "replaces the existing file (--force)"
+        elif merge:
+            c.action, c.reason = "merge", ""
+        else:
+            c.action, c.reason = "skip", "a term with this slug exists (--force overwrites it, --merge adds new aliases)"
+        if c.derived and c.action in ("create", "overwrite"):
+            c.reason += f"; derived: {', '.join(c.derived)}"
+    _resolve(groups, existing)
+
+    files: dict[str, str] = {}
+    for slug, c in groups.items():
+        if c.action in ("create", "overwrite"):
+            try:
+                _validate(c.record)
+                files[slug] = term_file_text(c.record)
+            except RowError as exc:  # pragma: no cover - validated when built
+                c.action, c.reason = "error", str(exc)
+        elif c.action == "merge":
+            try:
+                files[slug] = merged_file_text(existing[slug].path, c.new_aliases)
+            except RowError as exc:
+                c.action, c.reason = "error", str(exc)
+
+    lines = []
+    for e in entries:
+        if e.error is not None:
+            lines.append(ReportLine(e.where, "error", e.slug, e.error))
+        elif e.leader is not None:
+            c = e.leader
+            reason = "; ".join(part for part in [c.reason, *c.notes] if part)
+            lines.append(ReportLine(e.where, c.action, e.slug, reason))
+        else:
+            leader = e.follows
+            assert leader is not None
+            action = "merge" if leader.action in ("create", "overwrite", "merge") else "skip"
+            reason = f"same slug as {leader.where} ({leader.action}): " + "; ".join(e.notes)
+            lines.append(ReportLine(e.where, action, e.slug, reason))
+    return ImportPlan(glossary_dir, lines, files)
+
+
+def _resolve(groups: dict[str, _Candidate], existing: dict[str, _Existing]) -> None:
+    """Apply the cross-term rules: names, aliases, links, parents (see the module docstring)."""
+    writes = lambda: [c for c in groups.values() if c.action in ("create", "overwrite")]  # noqa: E731
+    replaced = {c.record["slug"] for c in writes() if c.action == "overwrite"}
+    taken: dict[str, list[str]] = {}
+    ambiguous: dict[str, set[str]] = {}
+    imported_aliases: dict[str, set[str]] = {}  # normalized alias -> imported slugs holding it as an alias
+    names: set[str] = set()  # normalized names of every term (existing and imported)
+
+    def take(name: str, slug: str) -> None:
+        holders = taken.setdefault(normalize(name), [])
+        if slug not in holders:
+            holders.append(slug)
+
+    for slug, ex in existing.items():
+        if slug in replaced:
+            continue
+        for name in [ex.term, *ex.aliases]:
+            if name:
+                take(name, slug)
+        names.add(normalize(ex.term))
+        ambiguous[slug] = {normalize(a) for a in ex.ambiguous}
+    for c in writes():
+        ambiguous[c.record["slug"]] = {normalize(a) for a in c.record["ambiguous"]}
+
+    # 1. Names beat aliases: an imported name already used by another term cannot be written.
+    for c in writes():
+        slug, name = c.record["slug"], c.record["term"]
+        others = [s for s in taken.get(normalize(name), []) if s != slug]
+        if others:
+            c.action, c.reason = "skip", (f"the name {name!r} is already a name or alias of '{others[0]}'; "
+                                          "rename it or add it by hand")
+        else:
+            take(name, slug)
+            names.add(normalize(name))
+
+    # 2. Aliases: drop those that belong to another term (unless both declare them ambiguous).
+    for c in [c for c in groups.values() if c.action in ("create", "overwrite", "merge")]:
+        slug, r = c.record["slug"], c.record
+        own = {normalize(r["term"])}
+        candidates = [r["term"], *r["aliases"]] if c.action == "merge" else list(r["aliases"])
+        kept, dropped = [], []
+        for alias in candidates:
+            n = normalize(alias)
+            if not n or (n in own and c.action != "merge"):
+                if c.action != "merge" and n:
+                    c.notes.append(f"alias {alias!r} dropped: same as the name or another alias")
+                continue
+            holders = taken.get(n, [])
+            if c.action == "merge" and slug in holders:
+                continue  # the existing term already has it
+            others = [s for s in holders if s != slug]
+            declared = n in ambiguous.get(slug, set()) and all(n in ambiguous.get(o, set()) for o in others)
+            shared = (c.action != "merge" and n not in names
+                      and all(o in imported_aliases.get(n, set()) for o in others))
+            if others and not declared and not shared:
+                dropped.append(f"{alias!r} (also '{others[0]}')")
+                continue
+            if others and not declared:
+                for o in [slug, *others]:
+                    if n not in ambiguous[o]:
+                        ambiguous[o].add(n)
+                        groups[o].record["ambiguous"].append(alias if o == slug else next(
+                            a for a in groups[o].record["aliases"] if normalize(a) == n))
+                c.notes.append(f"alias {alias!r} declared ambiguous (also an alias of {', '.join(others)})")
+                for o in others:
+                    groups[o].notes.append(f"alias {alias!r} declared ambiguous (also an alias of {slug})")
+            kept.append(alias)
+            own.add(n)
+            take(alias, slug)
+            if c.action != "merge":
+                imported_aliases.setdefault(n, set()).add(slug)
+        if dropped:
+            c.notes.append(f"alias(es) dropped, already a name or alias of another term: {', '.join(dropped)}")
+        if c.action == "merge":
+            c.new_aliases = kept
+            if kept:
+                c.reason = f"adds aliases: {', '.join(kept)}"
+            else:
+                c.action, c.reason = "skip", "a term with this slug exists and the row adds no new alias"
+            continue
+        r["aliases"] = kept
+        keep = {normalize(a) for a in kept}
+        r["ambiguous"] = [a for a in r["ambiguous"] if normalize(a) in keep]
+
+    # 3. Links: a replacement must exist (else the row is an error, which may cascade);
+    #    related and parent links that do not resolve are dropped.
+    while True:
+        known = set(existing) | {c.record["slug"] for c in writes()}
+        broken = [c for c in writes() if c.record["replaced_by"] and c.record["replaced_by"] not in known]
+        if not broken:
+            break
+        for c in broken:
+            c.action, c.reason = "error", f"replaced_by: '{c.record['replaced_by']}' is neither in the glossary nor imported"
+    known = set(existing) | {c.record["slug"] for c in writes()}
+    for c in writes():
+        r = c.record
+        missing = [s for s in r["related"] if s not in known or s == r["slug"]]
+        if missing:
+            r["related"] = [s for s in r["related"] if s not in missing]
+            c.notes.append(f"related dropped (unknown slug): {', '.join(missing)}")
+        if r["parent"] and (r["parent"] not in known or r["parent"] == r["slug"]):
+            c.notes.append(f"parent dropped (unknown slug): {r['parent']}")
+            r["parent"] = None
+
+    # 4. Parents must not loop.
+    parents = {slug: ex.parent for slug, ex in existing.items()}
+    parents.update({c.record["slug"]: None for c in writes()})
+    for c in writes():
+        slug, parent = c.record["slug"], c.record["parent"]
+        seen, current = {slug}, parent
+        while current and current not in seen:
+            seen.add(current)
+            current = parents.get(current)
+        if current == slug:
+            c.notes.append(f"parent dropped: {parent} would make the parents loop")
+            c.record["parent"] = None
+        parents[slug] = c.record["parent"]

@@ -1,0 +1,199 @@
+"""The flat record every format reads and writes, and the term files records come from and go to.
+
+A record is one term as a plain dict: every front-matter field plus one key per body section
+(`COLUMNS`). Lists stay lists, references are `{"label", "url"}` dicts, `reviewed` is ISO text.
+Text that comes from outside is cleaned here before it can reach a term file (`clean_line`,
+`clean_block`): YAML is always written with `yaml.safe_dump`, Jinja delimiters are defused and
+lines that would read as a section heading are escaped.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+from pathlib import Path
+
+import yaml
+from jinja2 import TemplateError
+
+from app.glossary.loader import TERMS_DIR, GlossaryInvalid, load_glossary, make_renderer, parse_sections, split_front_matter
+from app.glossary.model import SECTION_HEADINGS, FrontMatter
+
+# Front-matter fields in the order curators write them.
+FIELDS = ["term", "slug", "aliases", "ambiguous", "domain", "summary", "status", "replaced_by", "parent",
+          "related", "owners", "reviewed", "references", "tags", "questions"]
+LIST_FIELDS = ["aliases", "ambiguous", "related", "owners", "tags", "questions"]
+# Record key -> section key (app.glossary.model.SECTION_HEADINGS values), in file order.
+SECTION_FIELDS = {"definition": "definition", "for_procurement": "procurement", "for_it": "it",
+                  "our_rules": "rules", "example": "example"}
+COLUMNS = FIELDS + list(SECTION_FIELDS)
+# Extra keys accepted on import (the shape of ../shared/external): turned into a reference.
+SOURCE_FIELDS = ["source", "license"]
+
+PLACEHOLDER_TEXT = "To be written by the curators."
+_FLOW_LISTS = {"aliases", "ambiguous", "related", "owners", "tags"}
+
+
+class RowError(ValueError):
+    """One imported row cannot become a term; the message says why."""
+
+
+# --- cleaning untrusted text -------------------------------------------------------------------
+
+# C0/C1 controls except tab and newline; line and paragraph separators count as newlines.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")
+_NEWLINES = re.compile(r"\r\n|[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+# The only Jinja an imported section may keep: a plain org placeholder, as curators write them.
+_ORG_PLACEHOLDER = r"\{\{\s*org(?:\.[A-Za-z][A-Za-z0-9_]*)+\s*(?:\|\s*money\s*)?\}\}"
+_JINJA = re.compile(rf"({_ORG_PLACEHOLDER})|\{{(?=[{{%#])")
+# A line Markdown or the loader would read as a heading of level 1 or 2 ('## Example' would
+# start a new section of the term file).
+_HEADING_LINE = re.compile(r"^( {0,3})(#{1,2})(?=[ \t]|$)", re.M)
+
+
+def clean_line(value: object) -> str:
+    """Return one line of text: controls removed, every run of whitespace a single space."""
+    text = _CONTROL.sub("", _NEWLINES.sub("\n", str(value)))
+    return " ".join(text.split())
+
+
+def clean_block(value: object, org: dict | None = None) -> str:
+    """Return section text that is inert in a term file.
+
+    Newlines are normalized, controls removed; `{{ org.… }}` placeholders that render against
+    `org` are kept, every other `{{`, `{%` or `{#` becomes `{ {`, `{ %`, `{ #`; a line starting
+    with `#` or `##` is escaped as `\\#` so it cannot open a section or a heading.
+    """
+    text = _CONTROL.sub("", _NEWLINES.sub("\n", str(value)))
+    env = make_renderer(org or {})
+
+    def defuse(match: re.Match) -> str:
+        if match.group(1):
+            try:
+                env.from_string(match.group(1)).render()
+                return match.group(1)
+            except TemplateError:
+                return "{ " + match.group(1)[1:]
+        return "{ "
+
+    text = _JINJA.sub(defuse, text)
+    text = _HEADING_LINE.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+    return "\n".join(line.rstrip() for line in text.strip().splitlines())
+
+
+def slugify(text: str) -> str:
+    """Lowercase ASCII, every run of other characters one '-': 'Auto-Renewal (EU)' -> 'auto-renewal-eu'."""
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+    if len(slug) > 80:
+        slug = slug[:80].rsplit("-", 1)[0] if "-" in slug[:80] else slug[:80]
+    return slug
+
+
+_ABBREVIATIONS = re.compile(r"(?:\b(?:e\.g|i\.e|etc|vs|cf|no|nos|inc|ltd|co|corp|mr|ms|dr|st|sec|art|para|"
+                            r"fig|approx|u\.s|u\.s\.c|c\.f\.r)|\b[A-Z]|\(\w{1,3})\.$", re.I)
+
+
+def first_sentence(text: str, limit: int = 300) -> str:
+    """Return the first sentence of `text` as one trimmed line (cut at a word when longer than limit)."""
+    text = clean_line(text)
+    for match in re.finditer(r"[.!?](?=\s+[\"'(\[]?[A-Z0-9])", text):
+        candidate = text[: match.end()]
+        if not _ABBREVIATIONS.search(candidate):
+            text = candidate
+            break
+    if len(text) > limit:
+        text = text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+    return text
+
+
+# --- records from term files --------------------------------------------------------------------
+
+def empty_record() -> dict:
+    record: dict = {key: None for key in COLUMNS}
+    for key in LIST_FIELDS + ["references"]:
+        record[key] = []
+    return record
+
+
+def record_from_front(meta: FrontMatter, sections: dict[str, str]) -> dict:
+    """Build a record from validated front matter and the (raw or rendered) section texts."""
+    data = meta.model_dump(include=set(FIELDS))
+    record = empty_record()
+    for key in FIELDS:
+        record[key] = data.get(key)
+    record["reviewed"] = meta.reviewed.isoformat()
+    record["references"] = [{"label": r.label, "url": r.url} for r in meta.references]
+    for column, key in SECTION_FIELDS.items():
+        record[column] = sections.get(key, "")
+    return record
+
+
+def read_records(glossary_dir: Path, *, rendered: bool = False) -> tuple[list[dict], dict]:
+    """Return every term of a valid glossary as records (sorted by slug) and its org data.
+
+    Sections are the text as written (with `{{ org.… }}` placeholders), so an export can be
+    imported back without loss; `rendered=True` gives the text with the org values filled in.
+    Raises GlossaryInvalid when the glossary does not pass the checker.
+    """
+    result = load_glossary(glossary_dir)
+    if result.glossary is None:
+        raise GlossaryInvalid(result.problems)
+    glossary = result.glossary
+    records = []
+    for slug in sorted(glossary.terms):
+        term = glossary.terms[slug]
+        if rendered:
+            sections = dict(term.sections)
+        else:
+            text = (Path(glossary_dir) / TERMS_DIR / f"{slug}.md").read_text(encoding="utf-8")
+            _, body, first_line = split_front_matter(text)  # type: ignore[misc] - valid file
+            raw, _ = parse_sections(body, first_line)
+            sections = {key: value for key, (value, _) in raw.items()}
+        records.append(record_from_front(FrontMatter.model_validate(term.model_dump(include=set(FIELDS))), sections))
+    return records, glossary.org
+
+
+# --- term files from records --------------------------------------------------------------------
+
+def front_matter_data(record: dict) -> dict:
+    """The front-matter mapping of a record: curators' key order, empty optional fields left out."""
+    data: dict = {}
+    for key in FIELDS:
+        value = record.get(key)
+        if key == "reviewed":
+            value = date.fromisoformat(str(value))
+        elif key == "references":
+            value = [{k: v for k, v in (("label", r["label"]), ("url", r.get("url"))) if v} for r in value or []]
+        if value in (None, "", []) and key not in ("term", "slug", "domain", "summary", "status", "owners"):
+            continue
+        data[key] = value
+    return data
+
+
+def dump_front_matter(data: dict) -> str:
+    """YAML for a front-matter mapping, one key at a time so short lists stay on one line.
+
+    Always yaml.safe_dump (never string formatting) and never folded, so no value can end the
+    front matter early or smuggle in another key.
+    """
+    parts = []
+    for key, value in data.items():
+        flow = key in _FLOW_LISTS
+        parts.append(yaml.safe_dump({key: value}, sort_keys=False, allow_unicode=True, width=10**9,
+                                    default_flow_style=None if flow else False))
+    text = "".join(parts)
+    if any(line.strip() in ("---", "...") for line in text.splitlines()):  # pragma: no cover - defensive
+        raise RowError("front matter would contain a document marker line")
+    return text
+
+
+def term_file_text(record: dict) -> str:
+    """The whole term file for a record: front matter, then the five sections in order."""
+    out = ["---\n", dump_front_matter(front_matter_data(record)), "---\n"]
+    for i, (heading, key) in enumerate(SECTION_HEADINGS.items()):
+        column = next(c for c, k in SECTION_FIELDS.items() if k == key)
+        text = (record.get(column) or "").strip()
+        out.append(("\n" if i else "") + f"## {heading}\n" + (text + "\n" if text else ""))
+    return "".join(out)
