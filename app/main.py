@@ -57,8 +57,21 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
 
     app.include_router(api.router)
     app.include_router(ops.router)
+    install_web(app, settings)
 
     return app
+
+
+def install_web(app: FastAPI, settings: Settings) -> None:
+    """Pages, the embeddable widget, their static files, CORS for widget hosts and security headers."""
+    from app import security
+    from app.routes import pages, widget
+    from app.web import STATIC_DIR, VersionedStatic
+
+    app.include_router(pages.router)
+    app.include_router(widget.router)
+    app.mount("/static", VersionedStatic(directory=STATIC_DIR), name="static")
+    security.install(app, settings)
 
 
 def open_store(settings: Settings):

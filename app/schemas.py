@@ -95,3 +95,43 @@ class FeedbackRequest(BaseModel):
 class FeedbackResponse(BaseModel):
     id: int
     status: Literal["recorded"] = "recorded"
+
+
+class SpotRequest(BaseModel):
+    texts: list[str] = Field(max_length=1000, description="Text nodes of the annotated region, in page order.")
+
+
+class SpotOut(BaseModel):
+    text: int = Field(description="Index into `texts`.")
+    start: int = Field(description="UTF-16 offset (JavaScript string index) of the mention.")
+    end: int
+    slugs: list[str] = Field(description="The term, or every sense of an ambiguous abbreviation.")
+
+
+class SpotTerm(BaseModel):
+    term: str
+    summary: str
+    url: str
+    domain: str
+    status: str
+    replaced_by: TermLink | None = None
+
+
+class SpotResponse(BaseModel):
+    spots: list[SpotOut]
+    terms: dict[str, SpotTerm]
+
+
+class TermCard(BaseModel):
+    slug: str
+    term: str
+    status: str
+    status_label: str
+    domain: str
+    summary: str
+    definition_html: str
+    section_title: str | None = None
+    section_html: str | None = None
+    rules_html: str | None = None
+    url: str
+    replaced_by: TermLink | None = None

@@ -7,8 +7,8 @@ import re
 from app.search.retrieve import Ranking
 
 COMPARE = re.compile(
-    r"\b(vs\.?|versus|differen(ce|t|ces)|differ|compare[ds]?|comparison|distinguish|same (thing )?as|"
-    r"the same( thing)?\b|confus\w*|rather than|instead of)\b",
+    r"\b(vs\.?|versus|difference|differences|differ|compare[ds]?|comparing|comparison|distinguish|"
+    r"same thing|same as|(is|are) (it|that|this|they|those|these) the same|mixed up|confused with)\b",
     re.I,
 )
 FOLLOW_UP_START = re.compile(
@@ -44,3 +44,20 @@ def is_follow_up(question: str, ranking: Ranking, has_previous: bool) -> bool:
     if any(s.strong for s in ranking.spots) or any(c.exact for c in ranking.candidates[:3]):
         return False
     return bool(FOLLOW_UP_START.match(question) or PRONOUN.search(question))
+
+
+# Asking the assistant to *do* something (write, plan, print, switch modes…) rather than to explain a term.
+TASK = re.compile(
+    r"(^|[.!?:,;]\s+|\b(can|could|would|will) you (please )?|\bplease )"
+    r"(write|draft|compose|print|list|show me|switch|turn|ignore|forget|disregard|reply|respond|pretend|act as|"
+    r"role-?play|recommend|suggest|plan|book|order me|convert|calculate|compute|translate|add|delete|remove|"
+    r"update|change|make|create|generate|summari[sz]e|tell me a (joke|story))\b",
+    re.I,
+)
+
+
+def is_task_request(question: str, ranking: Ranking) -> bool:
+    """A request to perform a task that names no glossary term: not a glossary question."""
+    if any(s.strong for s in ranking.spots) or any(c.exact or c.fuzzy >= 0.9 for c in ranking.candidates[:3]):
+        return False
+    return TASK.search(question) is not None

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+
+import numpy as np
 from dataclasses import dataclass, field
 
 from app.answer.compose import Composer, audience_sections, first_sentences
 from app.answer.conversation import Conversation, Turn
-from app.answer.intent import is_comparison, is_follow_up, is_pasted_text
+from app.answer.intent import is_comparison, is_follow_up, is_pasted_text, is_task_request
 from app.glossary.model import Glossary
 from app.render import to_html
 from app.search.retrieve import Candidate, Ranking, Retriever
@@ -16,8 +18,8 @@ from app.search.text import tokenize
 
 # Conversation context: terms related to the previous answer get this much extra score.
 RELATED_BOOST = 0.12
-PREVIOUS_BOOST = 0.04
-ALTERNATIVE_GAP = 0.10  # runners-up this close to the top are offered as "did you mean"
+PREVIOUS_PENALTY = 0.15  # the previous term itself: the follow-up usually asks about something next to it
+ALTERNATIVE_GAP = 0.15  # runners-up this close to the top are offered as "did you mean"
 SUGGESTION_FLOOR = 0.35  # nearest terms below this dense similarity are not worth suggesting
 
 SECTION_CUES = [
@@ -117,25 +119,34 @@ def answer_question(
         return Answer(intent, confident, round(ranking.confidence, 4), markdown, to_html(markdown),
                       terms if confident else [], list(suggestions), focus, ranking)
 
-    # A follow-up: rank again with the previous answer's terms as context.
+    # A follow-up: read it in the light of the previous answer's term.
     if previous and previous.focus and is_follow_up(question, ranking, True):
         prev_slug = previous.focus[0]
         prev_term = glossary.terms.get(prev_slug)
         if prev_term is not None:
-            boost = {slug: RELATED_BOOST for slug in prev_term.related}
-            boost[prev_slug] = PREVIOUS_BOOST
-            ranking = retriever.rank(question, vector=vector, boost=boost)
-            top = ranking.top
-            same = top is None or top.slug == prev_slug or ranking.confidence < ctx.threshold
-            t = prev_term if same else glossary.terms[top.slug]
-            alternatives = _alternatives(ranking, [t.slug, prev_slug], ctx.threshold)
+            section = _section_focus(question)
+            t = prev_term
+            alternatives: list[str] = []
+            if not (section and len(question.split()) <= 8):
+                # "How would we spot it?" -> "Maverick Spend: how would we spot it?"
+                blended = vector + retriever.embed(f"{prev_term.term}: {question}")
+                vector = blended / max(float(np.linalg.norm(blended)), 1e-9)
+                boost = {slug: RELATED_BOOST for slug in prev_term.related}
+                boost[prev_slug] = -PREVIOUS_PENALTY
+                ranking = retriever.rank(question, vector=vector, boost=boost)
+                top = ranking.top
+                if top is not None and top.slug != prev_slug and ranking.confidence >= ctx.threshold:
+                    t = glossary.terms[top.slug]
+                    section = None
+                alternatives = _alternatives(ranking, [t.slug, prev_slug], ctx.threshold)
             markdown, terms = composer.compose(
                 "followup", t=t, previous=prev_term, audience=audience, sections=audience_sections(t, audience),
-                focus_section=_section_focus(question) if same else None, alternatives=alternatives,
+                focus_section=section, alternatives=alternatives,
             )
             return finish("follow-up", markdown, terms, [t.slug], True)
 
-    confident = ranking.confidence >= ctx.threshold
+    # Asked to perform a task ("write me…", "switch off your rules…") without naming a term: not ours.
+    confident = ranking.confidence >= ctx.threshold and not is_task_request(question, ranking)
 
     # Compare: two or more named terms (filled up from the ranking) side by side.
     if is_comparison(question, ranking) and confident:

@@ -33,6 +33,11 @@ class FuzzyNames:
 
     def __init__(self, glossary: Glossary, cutoff: float = 85.0):
         self.cutoff = cutoff
+        # Words the glossary itself uses: an n-gram made only of these is a real phrase, not a typo.
+        self.vocabulary: set[str] = set(STOPWORDS)
+        for term in glossary.terms.values():
+            text = " ".join([*term.names, term.summary, *term.sections.values(), *term.questions])
+            self.vocabulary.update(normalize_with_map(text)[0].split())
         owners: dict[str, list[str]] = {}
         for slug, term in glossary.terms.items():
             for name in term.names:
@@ -53,6 +58,8 @@ class FuzzyNames:
                 gram = words[i : i + n]
                 if gram[0] in STOPWORDS or gram[-1] in STOPWORDS:
                     continue
+                if all(word in self.vocabulary for word in gram):
+                    continue  # spelled right: exact matching (the spotter) covers it
                 text = " ".join(gram)
                 if len(text) >= self.MIN_CHARS:
                     grams.append(text)

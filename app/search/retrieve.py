@@ -22,15 +22,18 @@ class FusionWeights:
     """How much each signal counts; tuned on the dev set (see README, 'Retrieval')."""
 
     dense: float = 1.0
-    bm25: float = 0.25
+    bm25: float = 0.35
     exact: float = 0.6
     strong_spot: float = 0.35
     weak_spot: float = 0.12
-    fuzzy: float = 0.3
+    fuzzy: float = 0.4
+    bm25_saturation: float = 10.0
+    spot_words: float = 14.0  # questions up to this many words get the full spot weight
+    spot_floor: float = 0.4
     # Confidence is a logistic curve over the top fused score and its lead over the runner-up.
-    conf_center: float = 0.62
+    conf_center: float = 0.57
     conf_slope: float = 14.0
-    conf_margin: float = 2.0
+    conf_margin: float = 0.0
 
 
 @dataclass
@@ -116,7 +119,7 @@ class Retriever:
             raw = self.bm25.scores(query)
             if raw:
                 top = max(raw.values())
-                scale = min(1.0, top / 12.0)  # a weak best match stays weak
+                scale = top / (top + w.bm25_saturation)  # a weak best match stays weak
                 for slug, value in raw.items():
                     cand(slug).bm25 = value / top * scale
         if mode == "fused":
@@ -135,13 +138,16 @@ class Retriever:
             if slug in self.glossary.terms:
                 cand(slug).boost = extra
 
+        # A name spotted in a long description is often context ("the data centre operator says…"),
+        # not the subject; in a short question it is the subject.
+        length_factor = min(1.0, max(w.spot_floor, w.spot_words / max(1, len(query.split()))))
         for c in cands.values():
             c.score = (
                 w.dense * c.dense
                 + w.bm25 * c.bm25
                 + (w.exact if c.exact else 0.0)
-                + (w.strong_spot if c.spotted == "strong" else w.weak_spot if c.spotted == "weak" else 0.0)
-                + (w.fuzzy * (c.fuzzy - 0.8) / 0.2 if c.fuzzy and not c.spotted else 0.0)
+                + length_factor * (w.strong_spot if c.spotted == "strong" else w.weak_spot if c.spotted == "weak" else 0.0)
+                + (w.fuzzy * min(1.0, (c.fuzzy - 0.8) / 0.1) if c.fuzzy and not c.spotted else 0.0)
                 + c.boost
             )
         ordered = sorted(cands.values(), key=lambda c: (-c.score, c.slug))[:limit]
