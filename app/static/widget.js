@@ -6,7 +6,7 @@
  *
  * Isolation: the launcher and hover cards live in a shadow root (styles from a constructed stylesheet);
  * the chat panel is an iframe served by the glossary service, so host CSS and scripts cannot reach it
- * and the browser enforces which hosts may embed it (frame-ancestors). Nothing here uses innerHTML.
+ * and the browser enforces which hosts may embed it (frame-ancestors). DOM is built with textContent only.
  */
 (function () {
   "use strict";
