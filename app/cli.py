@@ -182,6 +182,29 @@ def export(fmt: Format = typer.Option(..., "--format", help="csv, jsonl or skos 
                                 base_uri=base_uri or settings.public_base_url or None, echo=typer.echo))
 
 
+@cli.command()
+def reload(url: str = typer.Option("http://127.0.0.1:8000", help="Base URL of the running service."),
+           token: Optional[str] = typer.Option(None, envvar="GLOSSARY_ADMIN_TOKEN",
+                                               help="Admin token (default: GLOSSARY_ADMIN_TOKEN).")) -> None:
+    """Ask a running service to validate and load the changed glossary (it keeps serving meanwhile)."""
+    import httpx
+
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    try:
+        r = httpx.post(f"{url.rstrip('/')}/admin/reload", headers=headers, timeout=300)
+    except httpx.HTTPError as exc:
+        typer.echo(f"cannot reach {url}: {exc}", err=True)
+        raise typer.Exit(2)
+    data = r.json()
+    if r.status_code >= 400 and "status" not in data:
+        typer.echo(f"{r.status_code}: {data.get('detail')}", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"{data['status']}: {data['reason']}")
+    for problem in data.get("problems", []):
+        typer.echo(problem, err=True)
+    raise typer.Exit(0 if data["status"] in ("applied", "unchanged") else 1)
+
+
 def main() -> None:
     cli()
 

@@ -42,6 +42,13 @@ class Settings(BaseSettings):
         default_factory=list, description="Comma-separated host origins allowed to embed the widget."
     )
     admin_token: str = Field("", description="Bearer token for /admin; empty disables token access.")
+    admin_trusted_header: str = Field(
+        "", description="Header set by the intranet's reverse proxy that names the signed-in user, e.g. X-Remote-User."
+    )
+    admin_users: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated users allowed by the trusted header (empty: anyone it names)."
+    )
+    watch_glossary: bool = Field(True, description="Reload automatically when glossary files change.")
     host: str = "127.0.0.1"
     port: int = 8000
 
@@ -50,6 +57,13 @@ class Settings(BaseSettings):
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip().rstrip("/") for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("admin_users", mode="before")
+    @classmethod
+    def _split_users(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
     def resolved_model_path(self) -> str:

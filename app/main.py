@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from contextlib import asynccontextmanager
 
@@ -12,6 +14,7 @@ from fastapi.responses import JSONResponse
 from app.answer.conversation import StoredConversations
 from app.config import Settings
 from app.observability import Metrics, RequestMiddleware
+from app.reload import Reloader
 from app.resources import load_resources, new_conversations
 from app.search.embedder import Embedder
 
@@ -37,7 +40,13 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         app.state.store = store if store is not None else open_store(settings)
         app.state.conversations = StoredConversations(app.state.store, app.state.memory_conversations,
                                                       settings.conversation_ttl_seconds, log)
+        app.state.reloader = Reloader(app.state, settings)
+        watcher = asyncio.create_task(app.state.reloader.watch()) if settings.watch_glossary else None
         yield
+        if watcher is not None:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
         if app.state.store is not None:
             app.state.store.dispose()
 
@@ -53,10 +62,11 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     async def validation_error(request: Request, exc: RequestValidationError):
         return JSONResponse({"detail": _readable(exc.errors()), "errors": jsonable(exc.errors())}, 422)
 
-    from app.routes import api, ops
+    from app.routes import admin, api, ops
 
     app.include_router(api.router)
     app.include_router(ops.router)
+    app.include_router(admin.router)
     install_web(app, settings)
 
     return app

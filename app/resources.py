@@ -101,9 +101,15 @@ def load_resources(settings: Settings, embedder: Embedder | None = None) -> Reso
         if not isinstance(embedder, _reference_type()):
             builder = lambda: reference_embedder(settings)  # noqa: E731
     index = ensure_index(settings, glossary, embedder, builder=builder)
+    return assemble(settings, glossary, index, embedder, problems)
+
+
+def assemble(settings: Settings, glossary: Glossary, index: SearchIndex, embedder: Embedder,
+             problems: list[Problem] | None = None) -> Resources:
+    """Put loaded parts together into the object every request reads (swapped whole on reload)."""
     retriever = Retriever(glossary, index, embedder)
     composer = Composer(glossary, lambda slug: term_url(settings, slug), retriever.spotter)
-    return Resources(settings, glossary, embedder, index, retriever, composer, problems)
+    return Resources(settings, glossary, embedder, index, retriever, composer, list(problems or []))
 
 
 def _reference_type() -> type:

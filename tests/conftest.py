@@ -30,7 +30,7 @@ def fixture_glossary(tmp_path: Path) -> Path:
 @pytest.fixture
 def settings(fixture_glossary: Path, tmp_path: Path) -> Settings:
     return Settings(glossary_dir=fixture_glossary, index_dir=tmp_path / "index",
-                    database_url=f"sqlite:///{tmp_path / 'db.sqlite'}")
+                    database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", watch_glossary=False)
 
 
 @pytest.fixture
@@ -43,7 +43,7 @@ def client(settings: Settings):
 def shipped_client(tmp_path_factory):
     """The shipped glossary behind the real API, with the fake embedder (fast, deterministic)."""
     tmp = tmp_path_factory.mktemp("shipped")
-    settings = Settings(glossary_dir=SHIPPED_GLOSSARY, index_dir=tmp / "index", database_url=f"sqlite:///{tmp / 'db.sqlite'}")
+    settings = Settings(glossary_dir=SHIPPED_GLOSSARY, index_dir=tmp / "index", database_url=f"sqlite:///{tmp / 'db.sqlite'}", watch_glossary=False)
     with TestClient(create_app(settings, embedder=FakeEmbedder())) as c:
         yield c
 
@@ -60,7 +60,7 @@ def real_embedder():
 def model_client(real_embedder, tmp_path_factory):
     """The shipped glossary with the real model, as the service runs it."""
     tmp = tmp_path_factory.mktemp("model")
-    settings = Settings(glossary_dir=SHIPPED_GLOSSARY, index_dir=tmp / "index", database_url=f"sqlite:///{tmp / 'db.sqlite'}")
+    settings = Settings(glossary_dir=SHIPPED_GLOSSARY, index_dir=tmp / "index", database_url=f"sqlite:///{tmp / 'db.sqlite'}", watch_glossary=False)
     with TestClient(create_app(settings, embedder=real_embedder)) as c:
         yield c
 
