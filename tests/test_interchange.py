@@ -97,7 +97,7 @@ def test_round_trip_is_lossless(fmt, fixture_glossary, tmp_path):
     # Give the fixture what it lacks: a parent, a ';' inside a list item, Markdown across lines.
     edit(fixture_glossary / "terms/statement-of-work.md", "status: approved",
          "status: approved\nparent: master-services-agreement")
-    edit(fixture_glossary / "terms/single-sign-on.md", "aliases: [SSO]", "aliases: [SSO, 'login; once']")
+    edit(fixture_glossary / "terms/single-sign-on.md", "aliases: [SSO]", "aliases: [SSO, 'login; once', single sign on]")
     edit(fixture_glossary / "terms/single-sign-on.md", "## Example\n", "## Example\n- one\n- two\n\n> quoted\n")
     original, _ = read_records(fixture_glossary)
 

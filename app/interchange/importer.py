@@ -490,14 +490,12 @@ def _resolve(groups: dict[str, _Candidate], existing: dict[str, _Existing]) -> N
     # 2. Aliases: drop those that belong to another term (unless both declare them ambiguous).
     for c in [c for c in groups.values() if c.action in ("create", "overwrite", "merge")]:
         slug, r = c.record["slug"], c.record
-        own = {normalize(r["term"])}
         candidates = [r["term"], *r["aliases"]] if c.action == "merge" else list(r["aliases"])
         kept, dropped = [], []
         for alias in candidates:
             n = normalize(alias)
-            if not n or (n in own and c.action != "merge"):
-                if c.action != "merge" and n:
-                    c.notes.append(f"alias {alias!r} dropped: same as the name or another alias")
+            if not n:
+                c.notes.append(f"alias {alias!r} dropped: no letters or digits")
                 continue
             holders = taken.get(n, [])
             if c.action == "merge" and slug in holders:
@@ -519,7 +517,6 @@ def _resolve(groups: dict[str, _Candidate], existing: dict[str, _Existing]) -> N
                 for o in others:
                     groups[o].notes.append(f"alias {alias!r} declared ambiguous (also an alias of {slug})")
             kept.append(alias)
-            own.add(n)
             take(alias, slug)
             if c.action != "merge":
                 imported_aliases.setdefault(n, set()).add(slug)
