@@ -44,6 +44,7 @@
   var MAX_NODES = 4000;
   var MAX_CHARS = 60000;
   var BATCH_CHARS = 12000;
+  var MAX_BATCHES = 5;
   var MAX_MARKS = 150;
   var READY_TIMEOUT_MS = 10000;
   var SPOT_TIMEOUT_MS = 10000;
@@ -293,11 +294,13 @@
         }
       });
       var node;
-      while ((node = walker.nextNode()) && nodes.length < MAX_NODES && chars < MAX_CHARS) {
+      while ((node = walker.nextNode()) && nodes.length < MAX_NODES) {
         if (seen.has(node)) continue;
+        var length = Math.min(node.data.length, BATCH_CHARS);
+        if (chars + length > MAX_CHARS) break;
         seen.add(node);
         nodes.push(node);
-        chars += Math.min(node.data.length, BATCH_CHARS);
+        chars += length;
       }
     }
     return nodes;
@@ -386,7 +389,7 @@
       if (window.console) window.console.warn("Glossary widget: data-annotate is not a valid CSS selector: " + selector);
       return Promise.resolve(0);
     }
-    var groups = batches(collectTextNodes(roots));
+    var groups = batches(collectTextNodes(roots)).slice(0, MAX_BATCHES);
     return new Promise(function (resolve) {
       function next(i) {
         if (i >= groups.length || markCount >= MAX_MARKS) {
