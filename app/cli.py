@@ -83,12 +83,14 @@ def serve(host: Optional[str] = typer.Option(None, help="Bind address (default 1
                 access_log=False)
 
 
-def _client(settings: Settings):
+def _client(settings: Settings, **overrides):
+    """The service in-process, for one command: no file watch, no per-client rate limit."""
     from fastapi.testclient import TestClient
 
     from app.glossary.loader import GlossaryInvalid
     from app.main import create_app
 
+    settings = settings.model_copy(update={"watch_glossary": False, "rate_limit_per_minute": 0, **overrides})
     _load_or_exit(settings)
     try:
         return TestClient(create_app(settings))
@@ -140,7 +142,11 @@ def eval_(file: Path = typer.Argument(..., help="Questions in the dev_questions.
     except (OSError, ValueError) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2)
-    with _client(_settings(glossary_dir, index_dir)) as client:
+    import tempfile
+
+    # Evaluation questions are not real users' questions: keep them out of the curators' gaps.
+    with tempfile.TemporaryDirectory() as tmp, \
+            _client(_settings(glossary_dir, index_dir), database_url=f"sqlite:///{tmp}/eval.db") as client:
         report = evaluate(client, items)
     typer.echo(report.text(show_misses=misses))
 

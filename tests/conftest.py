@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -17,6 +18,10 @@ HERE = Path(__file__).parent
 FIXTURE_GLOSSARY = HERE / "fixtures" / "glossary"
 SHIPPED_GLOSSARY = HERE.parent / "glossary"
 SHARED = HERE.parent.parent / "shared"
+
+# The suite sends hundreds of requests from one test client; rate limiting is tested on its own
+# (tests/test_ratelimit.py) with explicit limits, so it is off for every other app built here.
+os.environ.setdefault("GLOSSARY_RATE_LIMIT_PER_MINUTE", "0")
 
 
 @pytest.fixture
@@ -43,7 +48,8 @@ def client(settings: Settings):
 def shipped_client(tmp_path_factory):
     """The shipped glossary behind the real API, with the fake embedder (fast, deterministic)."""
     tmp = tmp_path_factory.mktemp("shipped")
-    settings = Settings(glossary_dir=SHIPPED_GLOSSARY, index_dir=tmp / "index", database_url=f"sqlite:///{tmp / 'db.sqlite'}", watch_glossary=False)
+    settings = Settings(glossary_dir=SHIPPED_GLOSSARY, index_dir=tmp / "index", database_url=f"sqlite:///{tmp / 'db.sqlite'}", watch_glossary=False,
+                        rate_limit_per_minute=0)
     with TestClient(create_app(settings, embedder=FakeEmbedder())) as c:
         yield c
 
@@ -60,7 +66,8 @@ def real_embedder():
 def model_client(real_embedder, tmp_path_factory):
     """The shipped glossary with the real model, as the service runs it."""
     tmp = tmp_path_factory.mktemp("model")
-    settings = Settings(glossary_dir=SHIPPED_GLOSSARY, index_dir=tmp / "index", database_url=f"sqlite:///{tmp / 'db.sqlite'}", watch_glossary=False)
+    settings = Settings(glossary_dir=SHIPPED_GLOSSARY, index_dir=tmp / "index", database_url=f"sqlite:///{tmp / 'db.sqlite'}", watch_glossary=False,
+                        rate_limit_per_minute=0)
     with TestClient(create_app(settings, embedder=real_embedder)) as c:
         yield c
 

@@ -97,6 +97,34 @@ def _named_terms(ranking: Ranking) -> list[str]:
     return named
 
 
+_CLAUSE = re.compile(r"(?<=[.?!;:])\s+|,\s*|\s+(?:and|but|so|while|because|with)\s+")
+DESCRIBED_MIN = 0.6  # a clause must be this close (cosine) to a term to count as describing it
+
+
+def _described_terms(text: str, ranking: Ranking, retriever: Retriever, limit: int = 12) -> list[tuple[int, str]]:
+    """Terms that clauses of a pasted text describe without naming any glossary term."""
+    clauses, pos = [], 0
+    for part in _CLAUSE.split(text):
+        if not part:
+            continue
+        start = text.find(part, pos)
+        pos = start + len(part)
+        named = any(s.start < pos and s.end > start for s in ranking.spots)
+        if len(part.split()) >= 4 and not named:
+            clauses.append((start, part))
+    if not clauses:
+        return []
+    vectors = retriever.embedder.encode([c for _, c in clauses[:limit]])
+    out = []
+    for (start, _), vector in zip(clauses, vectors):
+        scores = retriever.dense_scores(vector)
+        if scores:
+            slug = max(scores, key=scores.get)
+            if scores[slug] >= DESCRIBED_MIN:
+                out.append((start, slug))
+    return out
+
+
 def _section_focus(question: str) -> str | None:
     for key, cue in SECTION_CUES:
         if cue.search(question):
@@ -171,19 +199,27 @@ def answer_question(
     # A pasted email or ticket: explain every term in it, in order of appearance.
     if is_pasted_text(question, ranking):
         found, other_senses, seen = [], [], set()
+
+        def add(slug: str, at: int, surface: str | None, strong: bool) -> None:
+            seen.add(slug)
+            term = glossary.terms[slug]
+            key = audience or ("procurement" if term.domain == "it" else "it")
+            found.append({"term": term, "surface": surface, "strong": strong, "at": at,
+                          "advice": first_sentences(term.section(key)),
+                          "advice_title": {"procurement": "For procurement", "it": "For IT"}[key]})
+
+        many = sum(1 for s in ranking.spots if s.strong) > 8
         for spot in ranking.spots:
             slug = spot.slugs[0] if len(spot.slugs) == 1 else _sense_for(spot, question, ranking, audience, ctx) or spot.slugs[0]
             if len(spot.slugs) > 1:
                 other_senses.extend(s for s in spot.slugs if s != slug and s not in other_senses)
-            if slug in seen or (not spot.strong and sum(1 for s in ranking.spots if s.strong) > 8):
-                continue
-            seen.add(slug)
-            term = glossary.terms[slug]
-            key = audience or ("procurement" if term.domain == "it" else "it")
-            title = {"procurement": "For procurement", "it": "For IT"}[key]
-            found.append({"term": term, "surface": spot.surface, "strong": spot.strong,
-                          "advice": first_sentences(term.section(key)), "advice_title": title})
-        found.sort(key=lambda item: not item["strong"])  # jargon first, everyday words after
+            if slug not in seen and (spot.strong or not many):
+                add(slug, spot.start, spot.surface, spot.strong)
+        # Clauses that describe a term without naming it ("can export all our data at contract end").
+        for at, slug in _described_terms(question, ranking, retriever):
+            if slug not in seen:
+                add(slug, at, None, True)
+        found.sort(key=lambda item: (not item["strong"], item["at"]))  # jargon in order, everyday words after
         markdown, terms = composer.compose("explain", found=found, ambiguous=[s for s in other_senses if s not in seen])
         return finish("explain", markdown, terms, [f["term"].slug for f in found], True)
 
