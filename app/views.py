@@ -28,7 +28,7 @@ ANCHORS = {"definition": "definition", "procurement": "for-procurement", "it": "
 EXAMPLES = [
     "What does SOC 2 mean for us?",
     "What's the difference between an MSA and a SOW?",
-    "Who has to approve a $60,000 software contract?",
+    "Do I need three quotes for a $12,000 purchase?",
     "Why did our CRM renew for another year when nobody signed anything?",
     "Explain: the vendor wants a DPA signed and says SSO is only in the Enterprise tier.",
 ]

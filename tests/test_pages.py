@@ -231,7 +231,9 @@ def test_feedback_without_javascript(client):
     assert bad.status_code == 422 and "incomplete" in bad.text
 
 
-def test_example_questions_get_confident_answers(shipped_client):
-    for question in views.EXAMPLES:
+def test_example_questions_get_the_right_answers(shipped_client):
+    expected = ["soc-2", "master-services-agreement", "three-quote-rule", "auto-renewal", "data-processing-agreement"]
+    for question, slug in zip(views.EXAMPLES, expected, strict=True):
         data = shipped_client.post("/api/ask", json={"question": question}).json()
         assert data["confident"] and data["intent"] != "unknown", question
+        assert data["terms"][0]["slug"] == slug, question
