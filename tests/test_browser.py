@@ -18,6 +18,14 @@ from tests.live import CHROMIUM, HostSite, LiveService, host_csp, launch_chromiu
 
 pytestmark = pytest.mark.browser
 
+
+def expect(locator):
+    """Playwright's auto-waiting assertions (imported late: without Playwright these tests skip)."""
+    from playwright.sync_api import expect as playwright_expect
+
+    playwright_expect.set_options(timeout=WAIT)
+    return playwright_expect(locator)
+
 SHIPPED = Path(__file__).resolve().parent.parent / "glossary"
 WAIT = 15000  # ms, for anything the service has to answer
 WIDGET = "glossary-widget"
@@ -149,10 +157,11 @@ def test_widget_answers_with_linked_definitions_and_opens_one(page, service, sit
     inner = page.frames[1] if len(page.frames) > 1 else None
     assert inner is not None and focused(page, inner)["tag"] == "h3"
     page.keyboard.press("Escape")  # closes the card, focus back on the link
-    assert card.count() == 0 and focused(page, inner)["slug"] == "master-services-agreement"
-    page.keyboard.press("Escape")  # closes the panel, focus back on the launcher
-    assert launcher.get_attribute("aria-expanded") == "false"
-    assert page.evaluate(f"document.activeElement.tagName") == WIDGET.upper()
+    expect(card).to_have_count(0)
+    assert focused(page, inner)["slug"] == "master-services-agreement"
+    page.keyboard.press("Escape")  # closes the panel (a message to the host page), focus back on the launcher
+    expect(launcher).to_have_attribute("aria-expanded", "false")
+    assert page.evaluate("document.activeElement.tagName") == WIDGET.upper()
     assert page.console.errors == []
 
 
@@ -178,7 +187,7 @@ def test_widget_opens_on_load_without_taking_focus(page, service, sites):
     page.goto(url)
     page.frame_locator(f"{WIDGET} iframe").locator("#question").wait_for()
     page.wait_for_timeout(300)
-    assert page.locator(f"{WIDGET} .launcher").get_attribute("aria-expanded") == "true"
+    expect(page.locator(f"{WIDGET} .launcher")).to_have_attribute("aria-expanded", "true")
     assert page.evaluate("document.activeElement === document.body")
     assert page.console.errors == []
 
@@ -257,10 +266,10 @@ def test_a_site_that_is_not_allowed_gets_a_clear_refusal(page, service, sites):
     assert any("not in GLOSSARY_ALLOWED_ORIGINS" in w for w in page.console.warnings)
     launcher = page.locator(f"{WIDGET} .launcher")
     page.keyboard.press("Escape")  # focus is in the panel: Escape closes it
-    assert launcher.get_attribute("aria-expanded") == "false"
+    expect(launcher).to_have_attribute("aria-expanded", "false")
     launcher.click()
     frame.locator(".panel-close").click()
-    assert launcher.get_attribute("aria-expanded") == "false"
+    expect(launcher).to_have_attribute("aria-expanded", "false")
     # The refusal page is a 403, which Chromium reports; nothing else may go wrong.
     assert [e for e in page.console.errors if "status of 403" not in e or "/widget/frame?" not in e] == []
 
@@ -307,11 +316,12 @@ def test_chat_page_works_by_keyboard_alone(page, service):
     card.locator(".card-summary").wait_for()
     assert focused(page)["tag"] == "h3"
     page.keyboard.press("Escape")
-    assert card.count() == 0 and focused(page)["slug"] == "statement-of-work"
+    expect(card).to_have_count(0)
+    assert focused(page)["slug"] == "statement-of-work"
     thumb = tab_to(page, lambda f: f["tag"] == "button" and "thumb" in f["cls"])
     assert thumb["ring"]
     page.keyboard.press("Enter")
-    assert answer.locator(".thumb[value=up]").get_attribute("aria-pressed") == "true"
+    expect(answer.locator(".thumb[value=up]")).to_have_attribute("aria-pressed", "true")
     tab_to(page, lambda f: f["tag"] == "textarea" and f["id"] != "question")
     page.keyboard.type("Clear, thanks")
     tab_to(page, lambda f: "send-feedback" in f["cls"])
@@ -342,7 +352,8 @@ def test_chat_page_examples_suggestions_and_reload(page, service):
     page.locator(".log .answer").nth(1).wait_for()
     assert page.locator(".intro").is_hidden()
     page.locator(".new-conversation").click()
-    assert page.locator(".log .answer").count() == 0 and page.locator(".intro").is_visible()
+    expect(page.locator(".log .answer")).to_have_count(0)
+    expect(page.locator(".intro")).to_be_visible()
     assert page.console.errors == []
 
 
@@ -356,6 +367,7 @@ def test_terms_page_filters_as_you_type(page, service):
     assert "q=sow" in page.url
     page.locator("#filter-q").fill("")
     page.locator("#filter-domain").select_option("it")
+    page.locator("[data-count]", has_text="Showing ").wait_for()
     visible = page.locator(".term-item:visible").count()
     assert 0 < visible < total
     page.locator("#filter-domain").select_option("")
@@ -375,7 +387,7 @@ def test_term_page_anchors_audience_and_dark_theme(page, service):
     bg = page.evaluate("getComputedStyle(document.body).backgroundColor")
     assert bg == "rgb(14, 17, 22)"
     page.locator(".theme-toggle").click()  # the reader's own choice wins over the system setting
-    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(245, 246, 248)"
+    expect(page.locator("body")).to_have_css("background-color", "rgb(245, 246, 248)")
     page.reload()
     assert page.evaluate("document.documentElement.dataset.theme") == "light"
     assert page.console.errors == []
