@@ -116,3 +116,16 @@ def test_injection_gets_no_special_behaviour(client, attack):
 def test_user_text_is_never_html(client):
     data = ask(client, "<script>alert(1)</script> <img src=x onerror=alert(1)> What is SSO and a SOW and an MSA here?")
     assert "<script" not in data["answer_html"] and "onerror" not in data["answer_html"]
+
+
+def test_terms_inside_email_addresses_are_not_linked():
+    from app.answer.compose import Linker
+    from app.glossary import load_glossary
+    from app.search.spotter import Spotter
+    from tests.conftest import FIXTURE_GLOSSARY
+
+    g = load_glossary(FIXTURE_GLOSSARY).glossary
+    linker = Linker(g, lambda s: f"/terms/{s}", Spotter(g))
+    out = linker.autolink("Write to sso@testco.example or see https://testco.example/sso-help; SSO is required.")
+    assert "sso@testco.example" in out and "https://testco.example/sso-help" in out
+    assert out.endswith("[SSO](/terms/single-sign-on) is required.")

@@ -68,7 +68,7 @@ class Linker:
         for spot in self.spotter.spot(markdown):
             if not spot.strong or len(spot.slugs) != 1 or spot.slugs[0] in self._seen:
                 continue
-            if _inside_link(markdown, spot.start):
+            if _inside_link(markdown, spot.start) or _inside_address(markdown, spot.start, spot.end):
                 continue
             out.append(markdown[pos : spot.start])
             out.append(self.link(spot.slugs[0], priority, text=spot.surface))
@@ -89,6 +89,14 @@ class Linker:
     def terms(self) -> list[str]:
         """Every linked term, the answer's subject first, then alternatives, related and mentions."""
         return [slug for slug, _ in sorted(self._seen.items(), key=lambda kv: kv[1])]
+
+
+def _inside_address(text: str, start: int, end: int) -> bool:
+    """True when the mention is part of an e-mail address or URL (never link inside those)."""
+    left = max(text.rfind(" ", 0, start), text.rfind("\n", 0, start)) + 1
+    right = min((i for i in (text.find(" ", end), text.find("\n", end)) if i != -1), default=len(text))
+    token = text[left:right]
+    return "@" in token or "://" in token or token.startswith("www.")
 
 
 def _inside_link(text: str, index: int) -> bool:
