@@ -30,6 +30,13 @@ class Settings(BaseSettings):
     conversation_ttl_seconds: int = Field(3600, ge=60, description="Idle time after which a conversation is forgotten.")
     max_conversations: int = Field(10000, ge=10, description="Conversations kept in memory at most.")
     max_turns: int = Field(50, ge=2, description="Turns kept per conversation.")
+    rate_limit_per_minute: int = Field(
+        120, ge=0, description="Requests a minute per client to ask, search and feedback (429 above); 0 turns it off."
+    )
+    rate_limit_burst: int = Field(30, ge=1, description="Requests a client may make at once before the rate applies.")
+    rate_limit_client_header: str = Field(
+        "", description="Header the reverse proxy sets to the client address (X-Real-IP, X-Forwarded-For); empty: the peer."
+    )
     database_url: str = Field(
         f"sqlite:///{REPO_ROOT / 'data' / 'glossary.db'}", description="SQLAlchemy URL for feedback and gaps."
     )

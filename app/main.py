@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from app import ratelimit
 from app.answer.conversation import StoredConversations
 from app.config import Settings
 from app.observability import Metrics, RequestMiddleware
@@ -56,6 +57,8 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.state.memory_conversations = new_conversations(settings)
     app.state.conversations = app.state.memory_conversations
     app.state.metrics = Metrics()
+    # Added first so it runs inside RequestMiddleware: a 429 is still timed, counted and logged.
+    ratelimit.install(app, settings)
     app.add_middleware(RequestMiddleware, metrics=app.state.metrics, max_body_bytes=settings.max_body_bytes)
 
     @app.exception_handler(RequestValidationError)

@@ -1,0 +1,141 @@
+"""Per-client rate limiting: token buckets on ask, search and feedback (and their no-JS forms); 429 with Retry-After.
+
+The limiter's clock is injected, so nothing here waits or depends on how fast the machine is.
+"""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.main import create_app
+from app.ratelimit import MAX_KEY_CHARS, RateLimiter, client_key
+from tests.fakes import FakeEmbedder
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def limited(settings):
+    """An app allowing 60 requests a minute (one a second) in bursts of 3, on a fake clock."""
+    clock = Clock()
+    app = create_app(settings.model_copy(update={"rate_limit_per_minute": 60, "rate_limit_burst": 3}),
+                     embedder=FakeEmbedder())
+    app.state.rate_limiter.clock = clock
+    with TestClient(app) as c:
+        yield c, clock
+
+
+def test_bucket_allows_a_burst_then_the_rate():
+    clock = Clock()
+    limiter = RateLimiter(per_minute=60, burst=3, clock=clock)
+    assert [limiter.take("a") for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert limiter.take("a") == pytest.approx(1.0)  # empty: one token a second
+    clock.now += 0.5
+    assert limiter.take("a") == pytest.approx(0.5)
+    clock.now += 0.5
+    assert limiter.take("a") == 0.0
+    assert limiter.take("b") == 0.0  # every client has its own bucket
+    clock.now += 3600
+    assert [limiter.take("a") for _ in range(3)] == [0.0, 0.0, 0.0]  # refills, but only up to the burst
+    assert limiter.take("a") > 0
+
+
+def test_zero_per_minute_turns_it_off():
+    limiter = RateLimiter(per_minute=0, burst=1)
+    assert not limiter.enabled
+    assert all(limiter.take("a") == 0.0 for _ in range(1000))
+    assert len(limiter) == 0
+
+
+def test_memory_is_bounded_idle_clients_are_evicted():
+    clock = Clock()
+    limiter = RateLimiter(per_minute=60, burst=3, max_clients=100, clock=clock)
+    for i in range(1000):
+        limiter.take(f"10.0.{i // 256}.{i % 256}")
+    assert len(limiter) == 100  # at most max_clients, least recently used dropped first
+    clock.now += limiter.full_after  # every bucket has refilled: nothing worth keeping
+    limiter.take("fresh")
+    assert limiter.evict_idle() == 99 and len(limiter) == 1  # (taking "fresh" pushed one out already)
+    # Eviction also runs by itself as requests come in (every 256 requests), well before max_clients.
+    limiter = RateLimiter(per_minute=60, burst=3, max_clients=10**6, clock=clock)
+    for i in range(5000):
+        clock.now += 10
+        limiter.take(f"c{i}")
+    assert len(limiter) < 256
+
+
+def test_client_key_from_connection_or_trusted_header():
+    scope = {"client": ("203.0.113.7", 5555), "headers": [(b"x-forwarded-for", b"198.51.100.1, 10.0.0.2")]}
+    assert client_key(scope) == "203.0.113.7"  # no header configured: a client cannot choose its own key
+    assert client_key(scope, "X-Forwarded-For") == "10.0.0.2"  # the entry our proxy appended
+    assert client_key({"client": ("203.0.113.7", 1), "headers": []}, "X-Real-IP") == "203.0.113.7"
+    assert client_key({"headers": [(b"x-real-ip", b"x" * 5000)]}, "X-Real-IP") == "x" * MAX_KEY_CHARS
+    assert client_key({"headers": []}) == "unknown"
+
+
+def test_ask_search_feedback_get_429_with_retry_after(limited):
+    client, clock = limited
+    for _ in range(3):
+        assert client.get("/api/search", params={"q": "SSO"}).status_code == 200
+    r = client.post("/api/ask", json={"question": "What is SSO?"})
+    assert r.status_code == 429
+    assert r.headers["retry-after"] == "1"
+    assert r.headers["content-type"] == "application/json"
+    assert "too many requests" in r.json()["detail"] and "60 a minute" in r.json()["detail"]
+    assert r.headers["x-content-type-options"] == "nosniff"  # still passes through the security headers
+    assert client.post("/api/feedback", json={"conversation_id": "abc", "rating": "up"}).status_code == 429
+    clock.now += 1
+    assert client.post("/api/feedback", json={"conversation_id": "abc", "rating": "up"}).status_code == 201
+    clock.now += 2.5
+    r = client.post("/api/ask", json={"question": "What is SSO?"})
+    assert r.status_code == 200
+
+
+def test_no_js_forms_share_the_limit_but_pages_and_terms_do_not(limited):
+    client, clock = limited
+    for _ in range(3):
+        assert client.post("/", data={"question": "What is an MSA?"}).status_code == 200
+    assert client.post("/", data={"question": "What is an MSA?"}).status_code == 429
+    assert client.post("/feedback", data={"conversation_id": "abc", "rating": "up"}).status_code == 429
+    for path in ("/", "/terms", "/terms/single-sign-on", "/api/terms", "/api/terms/single-sign-on", "/healthz",
+                 "/readyz"):
+        assert client.get(path).status_code == 200, path
+
+
+def test_retry_after_grows_with_the_wait(settings):
+    app = create_app(settings.model_copy(update={"rate_limit_per_minute": 2, "rate_limit_burst": 1}),
+                     embedder=FakeEmbedder())
+    clock = Clock()
+    app.state.rate_limiter.clock = clock
+    with TestClient(app) as client:
+        assert client.get("/api/search", params={"q": "SSO"}).status_code == 200
+        r = client.get("/api/search", params={"q": "SSO"})
+        assert r.status_code == 429 and r.headers["retry-after"] == "30"
+        clock.now += 29.5
+        assert client.get("/api/search", params={"q": "SSO"}).headers["retry-after"] == "1"
+
+
+def test_trusted_header_separates_clients_behind_a_proxy(settings):
+    app = create_app(settings.model_copy(update={"rate_limit_per_minute": 60, "rate_limit_burst": 1,
+                                                 "rate_limit_client_header": "X-Real-IP"}), embedder=FakeEmbedder())
+    app.state.rate_limiter.clock = Clock()
+    with TestClient(app) as client:
+        def search(ip):
+            return client.get("/api/search", params={"q": "SSO"}, headers={"X-Real-IP": ip}).status_code
+
+        assert [search("10.1.1.1"), search("10.1.1.1"), search("10.2.2.2")] == [200, 429, 200]
+
+
+def test_rate_limited_requests_are_counted_in_metrics(limited):
+    client, _ = limited
+    for _ in range(5):
+        client.get("/api/search", params={"q": "SSO"})
+    metrics = client.get("/metrics").text
+    assert 'status="429"' in metrics
