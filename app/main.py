@@ -100,5 +100,16 @@ def open_store(settings: Settings):
 
 
 def jsonable(errors: list[dict]) -> list[dict]:
-    return [{k: (v if isinstance(v, (str, int, float, list, type(None))) else str(v)) for k, v in e.items() if k != "ctx"}
-            for e in errors]
+    return [{k: _encodable(v if isinstance(v, (str, int, float, list, type(None))) else str(v))
+             for k, v in e.items() if k != "ctx"} for e in errors]
+
+
+def _encodable(value):
+    """Echoed input may hold lone surrogates (JSON \\ud800 escapes), which cannot be encoded as UTF-8."""
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, list):
+        return [_encodable(v) for v in value]
+    if isinstance(value, dict):
+        return {_encodable(str(k)): _encodable(v) for k, v in value.items()}
+    return value

@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 Audience = Literal["procurement", "it"]
 Intent = Literal["define", "compare", "explain", "follow-up", "clarify", "unknown"]
+
+# Control characters other than tab and newlines: never meaningful in a question or comment, and
+# PostgreSQL refuses NUL in text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def clean_text(value: str) -> str:
+    """Text that can be stored and sent back: lone surrogates (from JSON escapes) become U+FFFD, controls go."""
+    value = value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return _CONTROL.sub("", value)
+
+
+CleanText = Annotated[str, AfterValidator(clean_text)]
+# Conversation ids are issued by the service (URL-safe base64), so anything else is not one of ours.
+ConversationId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
 class Hit(BaseModel):
@@ -68,9 +84,9 @@ class TermDetail(BaseModel):
 
 
 class AskRequest(BaseModel):
-    question: str = Field(description="The question or pasted text.")
+    question: CleanText = Field(description="The question or pasted text.")
     audience: Audience | None = Field(None, description="Who is asking; null answers for both.")
-    conversation_id: str | None = Field(None, max_length=64, description="Continue a conversation.")
+    conversation_id: ConversationId | None = Field(None, description="Continue a conversation.")
 
 
 class AskResponse(BaseModel):
@@ -86,10 +102,11 @@ class AskResponse(BaseModel):
 
 
 class FeedbackRequest(BaseModel):
-    conversation_id: str = Field(min_length=1, max_length=64)
-    turn: int | None = Field(None, ge=1, le=100000, description="The answer's turn number; null for the latest.")
+    conversation_id: ConversationId
+    turn: int | None = Field(None, ge=1, le=100000, strict=True,  # strict: true is not turn 1
+                             description="The answer's turn number; null for the latest.")
     rating: Literal["up", "down"]
-    comment: str = Field("", max_length=2000)
+    comment: CleanText = Field("", max_length=2000)
 
 
 class FeedbackResponse(BaseModel):

@@ -80,6 +80,9 @@ def ask(body: AskRequest, request: Request, resources: ResourcesDep, settings: S
     if len(question) > settings.max_question_chars:
         raise HTTPException(422, f"question is longer than {settings.max_question_chars} characters")
     conversation = conversations.get(body.conversation_id)
+    if conversation.count >= settings.max_turns:
+        raise HTTPException(422, f"this conversation already has {settings.max_turns} turns, the most one may have; "
+                                 "start a new conversation (ask without conversation_id)")
     result = answer_question(question, audience=body.audience, conversation=conversation, ctx=resources.ask_context())
     turn = record_turn(conversations, conversation, question, body.audience, result)
     request.app.state.metrics.answered(result.intent, result.confident)
