@@ -60,7 +60,8 @@ def reference_embedder(settings: Settings) -> Embedder:
 
 
 def ensure_index(settings: Settings, glossary: Glossary, embedder: Embedder, *,
-                 builder: Callable[[], Embedder] | None = None, force: bool = False) -> SearchIndex:
+                 builder: Callable[[], Embedder] | None = None, force: bool = False,
+                 serve_unsaved: bool = False) -> SearchIndex:
     """Load the index, rebuilding (and saving) it when it is missing, damaged or stale.
 
     Queries will be embedded by `embedder`; a build uses `builder()` when given (the heavy reference
@@ -82,7 +83,14 @@ def ensure_index(settings: Settings, glossary: Glossary, embedder: Embedder, *,
         raise IndexError_(f"{reason}; run `glossary build` (or set GLOSSARY_REBUILD_STALE_INDEX=true)")
     log.warning("rebuilding index: %s", reason)
     index = build_index(glossary, builder() if builder else embedder, previous=previous)
-    save_index(index, settings.index_dir)
+    try:
+        save_index(index, settings.index_dir)
+    except OSError as exc:
+        if not serve_unsaved:
+            raise
+        # A full disk or a read-only volume must not stop the service: serve the new index from memory.
+        log.error("could not save the rebuilt index to %s (%s); serving it from memory, it is rebuilt at next start",
+                  settings.index_dir, exc)
     log.info("index built: %s terms, %s views in %ss", index.manifest["terms"], index.manifest["views"],
              index.manifest["build_seconds"])
     return index
@@ -100,7 +108,7 @@ def load_resources(settings: Settings, embedder: Embedder | None = None) -> Reso
         embedder = make_embedder(settings.embedder, settings.resolved_model_path())
         if not isinstance(embedder, _reference_type()):
             builder = lambda: reference_embedder(settings)  # noqa: E731
-    index = ensure_index(settings, glossary, embedder, builder=builder)
+    index = ensure_index(settings, glossary, embedder, builder=builder, serve_unsaved=True)
     return assemble(settings, glossary, index, embedder, problems)
 
 

@@ -117,6 +117,7 @@ def save_index(index: SearchIndex, index_dir: Path) -> Path:
     builds.mkdir(parents=True, exist_ok=True)
     build_id = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     tmp = builds / f".tmp-{build_id}"
+    final: Path | None = None
     try:
         tmp.mkdir()
         np.save(tmp / "vectors.npy", index.vectors)
@@ -134,6 +135,8 @@ def save_index(index: SearchIndex, index_dir: Path) -> Path:
         os.replace(pointer_tmp, index_dir / POINTER)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        if final is not None:  # renamed but never made current (os.replace is the last step)
+            shutil.rmtree(final, ignore_errors=True)
         for stray in index_dir.glob(f".{POINTER}.*"):
             stray.unlink(missing_ok=True)
         raise
@@ -157,15 +160,19 @@ def load_index(index_dir: Path) -> SearchIndex | None:
     pointer = index_dir / POINTER
     if not pointer.exists():
         return None
-    build = index_dir / "builds" / pointer.read_text().strip()
     fix = "run `glossary build` to rebuild it"
+    build = index_dir / "builds"
     try:
+        build = build / pointer.read_text().strip()
         manifest = json.loads((build / "manifest.json").read_text())
-        vectors = np.load(build / "vectors.npy", allow_pickle=False)
+        vectors = np.load(build / "vectors.npy", allow_pickle=False).astype(np.float32, copy=False)
         views = [View(*row) for row in json.loads((build / "views.json").read_text())]
         lexical = json.loads((build / "lexical.json").read_text())
-    except (OSError, ValueError, TypeError) as exc:
+    # EOFError: an empty or cut-off vectors.npy; TypeError: rows of the wrong shape.
+    except (OSError, ValueError, TypeError, EOFError) as exc:
         raise IndexError_(f"index at {build} is unreadable ({exc.__class__.__name__}: {exc}); {fix}") from exc
+    if not isinstance(manifest, dict) or not isinstance(lexical, dict):
+        raise IndexError_(f"index at {build} is damaged (manifest or lexical data is not a JSON object); {fix}")
     if vectors.ndim != 2 or len(vectors) != len(views) or vectors.shape[1] != manifest.get("dimension"):
         raise IndexError_(f"index at {build} is inconsistent (vectors {vectors.shape}, {len(views)} views); {fix}")
-    return SearchIndex(vectors=vectors.astype(np.float32, copy=False), views=views, lexical=lexical, manifest=manifest)
+    return SearchIndex(vectors=vectors, views=views, lexical=lexical, manifest=manifest)

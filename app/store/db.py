@@ -66,8 +66,6 @@ class Store:
     """A thin repository over the database; one instance per process, safe across threads."""
 
     def __init__(self, url: str, *, migrate: bool = True):
-        if url.startswith("sqlite:///"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         self.url = url
         args = {"connect_args": {"connect_timeout": 3}} if url.startswith("postgresql") else {}
         self.engine = create_engine(url, pool_pre_ping=True, **args)
@@ -86,6 +84,9 @@ class Store:
         if not self._migrated:
             from app.store.migrate import upgrade
 
+            if self.url.startswith("sqlite:///"):
+                # Here rather than at open, so a folder that cannot be made yet is retried like a database that is down.
+                Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
             upgrade(self.engine)
             self._migrated = True
 
