@@ -17,6 +17,8 @@ from app.glossary.model import SECTION_HEADINGS, FrontMatter, Glossary, Term, no
 ORG_FILE = "org.yaml"
 TERMS_DIR = "terms"
 PLACEHOLDER = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
+# The one shape a placeholder may have: a path into org, optionally through `money` (no arithmetic, no calls).
+ORG_PLACEHOLDER = re.compile(r"\{\{\s*org(?:\.[A-Za-z_][A-Za-z0-9_]*)+\s*(?:\|\s*money\s*)?\}\}")
 HEADING = re.compile(r"^##\s+(.+?)\s*$", re.M)
 
 
@@ -119,6 +121,8 @@ def load_org(path: Path, rel: str) -> tuple[dict, list[Problem]]:
         return {}, [Problem(rel, line, "org", f"invalid YAML: {getattr(exc, 'problem', exc)}")]
     except (OSError, UnicodeDecodeError) as exc:
         return {}, [Problem(rel, 0, "org", f"cannot read file: {exc}")]
+    except RecursionError:
+        return {}, [Problem(rel, 1, "org", "invalid YAML: nested too deeply")]
     if not isinstance(data, dict):
         return {}, [Problem(rel, 1, "org", "must be a YAML mapping of names to values")]
     return data, []
@@ -167,18 +171,20 @@ def render_section(
     for match in PLACEHOLDER.finditer(raw):
         where = line + raw[: match.start()].count("\n")
         expr = match.group(0)
-        if expr.startswith("{%"):
+        if expr.startswith("{%") or not ORG_PLACEHOLDER.fullmatch(expr):
             problems.append(Problem(rel, where, field, f"only {{{{ org.… }}}} placeholders are allowed, not {expr}"))
             continue
         try:
             env.from_string(expr).render()
         except TemplateError as exc:
             problems.append(Problem(rel, where, field, f"unknown placeholder {expr}: {exc.message or exc}"))
+        except Exception as exc:  # e.g. money of a value that is no number
+            problems.append(Problem(rel, where, field, f"cannot render {expr}: {exc.__class__.__name__}: {exc}"))
     if problems:
         return raw, problems
     try:
         return env.from_string(raw).render(), []
-    except TemplateError as exc:  # pragma: no cover - each placeholder was rendered above
+    except Exception as exc:  # e.g. an unclosed {# comment
         return raw, [Problem(rel, line, field, f"cannot render: {exc}")]
 
 
@@ -199,9 +205,11 @@ def parse_term(path: Path, rel: str, env: SandboxedEnvironment) -> tuple[Term | 
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark else 1
         return None, [Problem(rel, line, "front matter", f"invalid YAML: {getattr(exc, 'problem', exc)}")], {}
+    except RecursionError:
+        return None, [Problem(rel, 2, "front matter", "invalid YAML: nested too deeply")], {}
     if not isinstance(data, dict):
         return None, [Problem(rel, 2, "front matter", "must be a YAML mapping")], {}
-    lines = {key: _key_line(front, key) for key in data}
+    lines = {key: _key_line(front, str(key)) for key in data}
     try:
         meta = FrontMatter.model_validate(data)
     except ValidationError as exc:
