@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from app import ratelimit
+from app import openapi, ratelimit
 from app.answer.conversation import StoredConversations
 from app.config import Settings
 from app.observability import Metrics, RequestMiddleware
@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.include_router(ops.router)
     app.include_router(admin.router)
     install_web(app, settings)
+    openapi.document_errors(app)
 
     return app
 
