@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Callable
 
+from app.answer.cache import AnswerCache
 from app.answer.compose import Composer
 from app.answer.conversation import MemoryConversations
 from app.answer.pipeline import AskContext
@@ -28,6 +29,7 @@ class Resources:
     retriever: Retriever
     composer: Composer
     warnings: list[Problem] = field(default_factory=list)
+    answers: AnswerCache = field(default_factory=AnswerCache)  # repeated questions; new with every reload
 
     def url_for(self, slug: str) -> str:
         return term_url(self.settings, slug)

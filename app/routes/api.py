@@ -6,7 +6,7 @@ import logging
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
-from app.answer.pipeline import answer_question, record_turn
+from app.answer.pipeline import record_turn
 from app.deps import ConversationsDep, ResourcesDep, SettingsDep, StoreDep
 from app.glossary.model import Term
 from app.resources import Resources
@@ -83,7 +83,8 @@ def ask(body: AskRequest, request: Request, resources: ResourcesDep, settings: S
     if conversation.count >= settings.max_turns:
         raise HTTPException(422, f"this conversation already has {settings.max_turns} turns, the most one may have; "
                                  "start a new conversation (ask without conversation_id)")
-    result = answer_question(question, audience=body.audience, conversation=conversation, ctx=resources.ask_context())
+    result = resources.answers.answer(question, audience=body.audience, conversation=conversation,
+                                      ctx=resources.ask_context())
     turn = record_turn(conversations, conversation, question, body.audience, result)
     request.app.state.metrics.answered(result.intent, result.confident)
     terms = resources.glossary.terms

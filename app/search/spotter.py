@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import ahocorasick
 
@@ -17,6 +18,9 @@ COMMON_WORDS = frozenset(
     spa elf emu opt oat ash""".split()
 )
 _SEP = re.compile(r"[^0-9a-z&]")
+# Spots of recent texts (term sections, questions) are kept per Spotter, i.e. per loaded glossary.
+MEMO_ENTRIES = 2048
+MEMO_MAX_CHARS = 2000
 
 
 def _fold(ch: str) -> str:
@@ -110,11 +114,18 @@ class Spotter:
         if stem_grouped:
             self._stemmed.make_automaton()
         self._has_stemmed = bool(stem_grouped)
+        self._memo = lru_cache(maxsize=MEMO_ENTRIES)(lambda text, limit: tuple(self._spot(text, limit)))
 
     def spot(self, text: str, limit: int = 200) -> list[Spot]:
         """Return non-overlapping mentions, longest first at each place, in order of appearance."""
         if self._empty or not text:
             return []
+        if len(text) <= MEMO_MAX_CHARS:
+            # Answers autolink the same term sections again and again: remember recent texts' spots.
+            return list(self._memo(text, limit))
+        return self._spot(text, limit)
+
+    def _spot(self, text: str, limit: int) -> list[Spot]:
         norm, offsets = normalize_with_map(text)
         lowercase_writer = not any(c.isupper() for c in text)
         found: list[tuple[int, int, str, tuple[_Entry, ...]]] = []
