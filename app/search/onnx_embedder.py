@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 MAX_TOKENS = 256
+BATCH = 16  # texts per session run when encoding many
 
 
 def onnx_file() -> Path | None:
@@ -56,6 +57,18 @@ class OnnxEmbedder:
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if len(texts) <= BATCH:
+            return self._encode(texts)
+        # Many texts (an index build or a reload): batches of similar length, so memory stays bounded
+        # (one batch of 2,000 views padded to 256 tokens needs several GB) and padding stays small.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        for start in range(0, len(order), BATCH):
+            chunk = order[start : start + BATCH]
+            out[chunk] = self._encode([texts[i] for i in chunk])
+        return out
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
         encodings = self.tokenizer.encode_batch(texts)
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
