@@ -367,3 +367,42 @@ def test_cli_build_reports_a_full_disk(settings, full_disk, monkeypatch):
     assert result.exit_code != 0 and isinstance(result.exception, OSError)
     assert result.exception.errno == errno.ENOSPC
     shutil.rmtree(settings.index_dir, ignore_errors=True)
+
+
+# --- found by the load test (bench/load_test.py) -------------------------------------------------
+
+def test_stemming_is_right_when_request_threads_stem_at_once():
+    """One Snowball stemmer shared by the request threads garbled words (and raised IndexError, a 500
+    on /api/ask) under 8 concurrent clients; the garbled stems were then cached for good."""
+    import random
+    import string
+    import threading
+
+    import snowballstemmer
+
+    from app.search import text
+
+    rng = random.Random(7)
+    suffixes = ["ational", "ization", "fulness", "iveness", "ousness", "alism", "ements", "ingly", "ation", "ness",
+                "ing", "ed", "ies", "s"]
+    words = sorted({"".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(3, 9))) + rng.choice(suffixes)
+                    for _ in range(5000)})
+    reference = snowballstemmer.stemmer("english")
+    expected = {w: reference.stemWord(w) for w in words}
+    stem = text._stem.__wrapped__  # past the cache: every call really stems
+    failures: list[str] = []
+
+    def work(order: list[str]) -> None:
+        for word in order:
+            try:
+                if stem(word) != expected[word]:
+                    failures.append(f"{word}: {stem(word)} != {expected[word]}")
+            except Exception as exc:  # noqa: BLE001 - any exception is the bug
+                failures.append(f"{word}: {exc!r}")
+
+    threads = [threading.Thread(target=work, args=(words if i % 2 else words[::-1],)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures, failures[:5]

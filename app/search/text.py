@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from functools import lru_cache
 
 import snowballstemmer
@@ -21,12 +22,21 @@ STOPWORDS = frozenset(
     exactly usually still already someone s t""".split()
 )
 _TOKEN = re.compile(r"[a-z0-9]+(?:[&+][a-z0-9]+)*")
-_stemmer = snowballstemmer.stemmer("english")
+_local = threading.local()
+
+
+def _stemmer():
+    """This thread's stemmer: a Snowball stemmer keeps its working state in the instance, so one shared
+    by the request threads garbles words and raises IndexError under concurrent requests."""
+    stemmer = getattr(_local, "stemmer", None)
+    if stemmer is None:
+        stemmer = _local.stemmer = snowballstemmer.stemmer("english")
+    return stemmer
 
 
 @lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
-    return _stemmer.stemWord(word)
+    return _stemmer().stemWord(word)
 
 
 def tokenize(text: str) -> list[str]:
