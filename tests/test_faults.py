@@ -172,7 +172,8 @@ def feedback(client, conversation_id: str, comment: str):
     return client.post("/api/feedback", json={"conversation_id": conversation_id, "rating": "down", "comment": comment})
 
 
-def test_database_going_away_mid_run(settings, tmp_path):
+def test_database_going_away_mid_run(settings, tmp_path, caplog):
+    caplog.set_level(logging.WARNING, logger="glossary")
     db_dir = tmp_path / "db"
     settings = settings.model_copy(update={"database_url": f"sqlite:///{db_dir / 'glossary.db'}"})
     with app_client(settings) as client:
@@ -199,6 +200,11 @@ def test_database_going_away_mid_run(settings, tmp_path):
         page = client.post("/feedback", data={"conversation_id": "abc", "rating": "up"})
         assert page.status_code == 503 and "not available right now" in page.text
 
+        for _ in range(5):
+            assert client.post("/api/ask", json={"question": "What is SSO?"}).status_code == 200
+        outage = [r.getMessage() for r in caplog.records if r.getMessage().startswith("database unavailable")]
+        assert len(outage) == 1 and "logged once" in outage[0]  # reported once, not on every request
+
         # Back again: the client's retry is stored, and nothing stored before was lost.
         away.rename(db_dir)
         assert feedback(client, asked.json()["conversation_id"], "sent again after the outage").status_code == 201
@@ -206,6 +212,7 @@ def test_database_going_away_mid_run(settings, tmp_path):
         assert comments == ["sent again after the outage", "stored before the outage"]
         assert client.post("/api/ask", json={"question": "What is an MSA?"}).status_code == 200
         assert store.count(Question) >= 2
+        assert any(r.getMessage().startswith("database reachable again") for r in caplog.records)
 
 
 def test_database_unreachable_at_start_then_back(settings, tmp_path):

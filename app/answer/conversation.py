@@ -97,6 +97,20 @@ class StoredConversations:
         self.fallback = fallback
         self.ttl = ttl_seconds
         self.log = log
+        self._down = False
+
+    def _failed(self, what: str) -> None:
+        """Log an outage once, with its traceback, not on every request (that floods the log)."""
+        if not self._down:
+            self._down = True
+            if self.log:
+                self.log.warning("database unavailable: %s (logged once until it is back)", what, exc_info=True)
+
+    def _reachable(self) -> None:
+        if self._down:
+            self._down = False
+            if self.log:
+                self.log.warning("database reachable again: conversations are stored again")
 
     def get(self, conversation_id: str | None) -> Conversation:
         if not conversation_id:
@@ -104,9 +118,9 @@ class StoredConversations:
         try:
             last = self.store.last_turn(conversation_id)
         except Exception:
-            if self.log:
-                self.log.warning("database unavailable: using in-process conversations", exc_info=True)
+            self._failed("using in-process conversations")
             return self.fallback.get(conversation_id)
+        self._reachable()
         if last is None:
             return self.fallback.get(conversation_id)
         from app.store.db import _aware, now
@@ -125,9 +139,9 @@ class StoredConversations:
         try:
             number = self.store.add_question(row)
         except Exception:
-            if self.log:
-                self.log.warning("database unavailable: turn kept in memory only", exc_info=True)
+            self._failed("turns kept in memory only")
             return self.fallback.append(conversation, turn)
+        self._reachable()
         conversation.turns.append(turn)
         conversation.count = number
         return number
