@@ -85,3 +85,14 @@ def test_browser_sign_in_sets_a_strict_cookie(admin):
     cookie = ok.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=strict" in cookie and "path=/admin" in cookie
     assert admin.get("/admin/health").status_code == 200  # the cookie now signs requests in
+
+
+def test_curator_views_say_when_the_database_is_down(fixture_glossary, tmp_path):
+    settings = Settings(glossary_dir=fixture_glossary, index_dir=tmp_path / "index", admin_token=TOKEN,
+                        database_url="postgresql+psycopg://nobody@127.0.0.1:1/none", watch_glossary=False)
+    with TestClient(create_app(settings, embedder=FakeEmbedder())) as c:
+        for path in ("/admin/gaps", "/admin/feedback", "/admin/health"):
+            r = c.get(path, headers=AUTH)
+            assert r.status_code == 503 and "database is unavailable" in r.json()["detail"], path
+        ready = c.get("/readyz").json()
+        assert ready["status"] == "ready" and ready["database"] == "unavailable"

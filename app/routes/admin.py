@@ -56,6 +56,17 @@ def curator(request: Request) -> str:
 Curator = Annotated[str, Depends(curator)]
 
 
+async def _from_db(fn, *args):
+    """Run a store-backed computation off the event loop; a database outage is a 503, not a 500."""
+    try:
+        return await run_in_threadpool(fn, *args)
+    except HTTPException:
+        raise
+    except Exception as exc:
+        raise HTTPException(503, "the database is unavailable, and the curator views need it; answering still "
+                                 f"works. Try again when it is back ({exc.__class__.__name__}).") from exc
+
+
 def _wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
@@ -96,7 +107,7 @@ def _gaps(resources, settings, store):
 @router.get("/gaps")
 async def gaps(request: Request, user: Curator, resources: ResourcesDep, settings: SettingsDep, store: StoreDep):
     """Unanswered and low-confidence questions, grouped by similarity, with counts and last seen."""
-    groups = await run_in_threadpool(_gaps, resources, settings, store)
+    groups = await _from_db(_gaps, resources, settings, store)
     if _wants_html(request):
         items = [{"n": i, "group": g, "name": guess_name(g.title)} for i, g in enumerate(groups)]
         return render("admin_gaps.html", {"nav": "admin", "items": items, "user": user, "tab": "gaps"})
@@ -108,7 +119,7 @@ async def gaps(request: Request, user: Curator, resources: ResourcesDep, setting
 @router.get("/gaps/{number}/stub.md")
 async def gap_stub(number: int, user: Curator, resources: ResourcesDep, settings: SettingsDep, store: StoreDep):
     """A draft term file for one gap group, ready for a curator to finish."""
-    groups = await run_in_threadpool(_gaps, resources, settings, store)
+    groups = await _from_db(_gaps, resources, settings, store)
     if not 0 <= number < len(groups):
         raise HTTPException(404, f"no gap group {number}")
     name = slugify(guess_name(groups[number].title))
@@ -119,7 +130,7 @@ async def gap_stub(number: int, user: Curator, resources: ResourcesDep, settings
 @router.get("/gaps/stubs.zip")
 async def gap_stubs(user: Curator, resources: ResourcesDep, settings: SettingsDep, store: StoreDep):
     """Every gap group as a draft term file, in one zip."""
-    groups = await run_in_threadpool(_gaps, resources, settings, store)
+    groups = await _from_db(_gaps, resources, settings, store)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         used: set[str] = set()
@@ -138,7 +149,7 @@ async def feedback(request: Request, user: Curator, resources: ResourcesDep, sto
     """Rated answers (down-votes by default) with the question, the answer's terms and the comment."""
     if rating not in ("up", "down", "all"):
         raise HTTPException(422, "rating must be up, down or all")
-    rows = await run_in_threadpool(store.feedback, None if rating == "all" else rating) if store is not None else []
+    rows = await _from_db(store.feedback, None if rating == "all" else rating) if store is not None else []
     terms = resources.glossary.terms
     items = [{"id": f.id, "rating": f.rating, "comment": f.comment, "at": f.created_at.isoformat(),
               "conversation_id": f.conversation_id, "turn": f.turn,
@@ -154,7 +165,7 @@ async def feedback(request: Request, user: Curator, resources: ResourcesDep, sto
 @router.get("/health")
 async def health(request: Request, user: Curator, resources: ResourcesDep, settings: SettingsDep, store: StoreDep):
     """`glossary check` results, stale reviews, terms never linked in answers, the most asked terms."""
-    report = await run_in_threadpool(glossary_health, settings.glossary_dir, resources.glossary, store,
+    report = await _from_db(glossary_health, settings.glossary_dir, resources.glossary, store,
                                      settings.review_max_age_days)
     terms = resources.glossary.terms
     reloader = request.app.state.reloader

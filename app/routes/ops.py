@@ -17,11 +17,16 @@ def healthz() -> dict:
 
 @router.get("/readyz")
 def readyz(request: Request):
-    """Ready when the glossary and index are loaded."""
+    """Ready when the glossary and index are loaded (answers need nothing else; the database is reported)."""
     resources = getattr(request.app.state, "resources", None)
     if resources is None:
         return JSONResponse({"status": "loading"}, 503)
-    return {"status": "ready", "terms": len(resources.glossary), "index": resources.index.manifest}
+    store = getattr(request.app.state, "store", None)
+    try:
+        database = "ok" if store is not None and store.ping() else "none"
+    except Exception:
+        database = "unavailable"
+    return {"status": "ready", "terms": len(resources.glossary), "database": database, "index": resources.index.manifest}
 
 
 @router.get("/metrics", include_in_schema=False)
