@@ -18,6 +18,7 @@ COMMON_WORDS = frozenset(
     spa elf emu opt oat ash""".split()
 )
 _SEP = re.compile(r"[^0-9a-z&]")
+_WORD_RUN = re.compile(r"[0-9a-z&]+")
 # Spots of recent texts (term sections, questions) are kept per Spotter, i.e. per loaded glossary.
 MEMO_ENTRIES = 2048
 MEMO_MAX_CHARS = 2000
@@ -30,6 +31,27 @@ def _fold(ch: str) -> str:
 
 def normalize_with_map(text: str) -> tuple[str, list[int]]:
     """Lowercase and turn separators into single spaces, keeping a map back to original offsets."""
+    low = text.lower()
+    if len(low) != len(text):  # a character that lowercases to two (e.g. 'İ'): go character by character
+        return _normalize_chars(text)
+    # Same result as _normalize_chars, by word runs instead of a Python step per character.
+    out: list[str] = []
+    offsets: list[int] = []
+    end = -1
+    for match in _WORD_RUN.finditer(low):
+        if end >= 0:
+            out.append(" ")
+            offsets.append(end)
+        start, end = match.span()
+        out.append(match.group())
+        offsets.extend(range(start, end))
+    if 0 <= end < len(text):
+        out.append(" ")
+        offsets.append(end)
+    return "".join(out), offsets
+
+
+def _normalize_chars(text: str) -> tuple[str, list[int]]:
     out: list[str] = []
     offsets: list[int] = []
     for i, ch in enumerate(text):
