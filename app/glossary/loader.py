@@ -22,7 +22,7 @@ ORG_PLACEHOLDER = re.compile(r"\{\{\s*org(?:\.[A-Za-z_][A-Za-z0-9_]*)+\s*(?:\|\s
 HEADING = re.compile(r"^##\s+(.+?)\s*$", re.M)
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when PyYAML has it: ~10x faster
     """Safe YAML that leaves dates as text, so pydantic reports a bad date like any other field."""
 
 
