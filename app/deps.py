@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
-from app.answer.conversation import MemoryConversations
+from app.answer.conversation import ConversationStore
 from app.config import Settings
 from app.resources import Resources
 from app.store import Store
@@ -23,7 +23,7 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_conversations(request: Request) -> MemoryConversations:
+def get_conversations(request: Request) -> ConversationStore:
     return request.app.state.conversations
 
 
@@ -33,5 +33,5 @@ def get_store(request: Request) -> Store | None:
 
 ResourcesDep = Annotated[Resources, Depends(get_resources)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-ConversationsDep = Annotated[MemoryConversations, Depends(get_conversations)]
+ConversationsDep = Annotated[ConversationStore, Depends(get_conversations)]
 StoreDep = Annotated[Store | None, Depends(get_store)]

@@ -31,8 +31,10 @@ class Conversation:
 
 
 class ConversationStore(Protocol):
+    """Where conversations live: this process (MemoryConversations) or the database (StoredConversations)."""
+
     def get(self, conversation_id: str | None) -> Conversation: ...
-    def append(self, conversation: Conversation, turn: Turn) -> int: ...
+    def append(self, conversation: Conversation, turn: Turn, record: dict | None = None) -> int: ...
 
 
 def new_id() -> str:
@@ -64,8 +66,8 @@ class MemoryConversations:
                 return conv
         return Conversation(id=new_id())
 
-    def append(self, conversation: Conversation, turn: Turn) -> int:
-        """Add a turn and return its number (1-based)."""
+    def append(self, conversation: Conversation, turn: Turn, record: dict | None = None) -> int:
+        """Add a turn and return its number (1-based); `record` (answer details) is not kept in memory."""
         with self._lock:
             conversation.turns.append(turn)
             conversation.count += 1

@@ -8,7 +8,7 @@ import numpy as np
 from dataclasses import dataclass, field
 
 from app.answer.compose import Composer, audience_sections, first_sentences
-from app.answer.conversation import Conversation, Turn
+from app.answer.conversation import Conversation, ConversationStore, Turn
 from app.answer.intent import is_comparison, is_follow_up, is_pasted_text, is_task_request
 from app.glossary.model import Glossary
 from app.render import to_html
@@ -247,11 +247,10 @@ def answer_question(
     return finish("define", markdown, terms, [t.slug], True)
 
 
-def record_turn(conversations, conversation: Conversation, question: str, audience: str | None, answer: Answer) -> int:
+def record_turn(conversations: ConversationStore, conversation: Conversation, question: str, audience: str | None,
+                answer: Answer) -> int:
     """Remember what this turn was about (for follow-ups, and for the curators' views)."""
     turn = Turn(question=question, intent=answer.intent, focus=answer.focus, audience=audience)
-    if hasattr(conversations, "store"):
-        record = {"confident": answer.confident, "confidence": answer.confidence, "terms": list(answer.terms),
-                  "suggestions": list(answer.suggestions)}
-        return conversations.append(conversation, turn, record)
-    return conversations.append(conversation, turn)
+    record = {"confident": answer.confident, "confidence": answer.confidence, "terms": list(answer.terms),
+              "suggestions": list(answer.suggestions)}
+    return conversations.append(conversation, turn, record)
