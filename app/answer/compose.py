@@ -8,12 +8,14 @@ from typing import Callable
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from app.glossary.model import Glossary, Term
+from app.glossary.model import SECTION_TITLES, Glossary, Term
 from app.render import escape_markdown
 from app.search.spotter import Spotter
 
 TEMPLATES = Path(__file__).parent / "templates"
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
+
+AUDIENCES = ("procurement", "it")  # the section keys written for each department
 
 # Where a linked term stands in `terms`: what the answer is about first, incidental mentions last.
 FOCUS, ALTERNATIVE, RELATED, MENTION = 0, 1, 2, 3
@@ -144,6 +146,5 @@ class Composer:
 
 def audience_sections(term: Term, audience: str | None) -> list[tuple[str, str]]:
     """The audience sections to show: the asker's only, or both when we do not know who asks."""
-    titles = {"procurement": "For procurement", "it": "For IT"}
-    keys = [audience] if audience in titles else ["procurement", "it"]
-    return [(titles[k], term.section(k)) for k in keys if term.section(k)]
+    keys = [audience] if audience in AUDIENCES else list(AUDIENCES)
+    return [(SECTION_TITLES[k], term.section(k)) for k in keys if term.section(k)]

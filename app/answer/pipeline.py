@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-
-import numpy as np
 from dataclasses import dataclass, field
 
-from app.answer.compose import Composer, audience_sections, first_sentences
+import numpy as np
+
+from app.answer.compose import AUDIENCES, Composer, audience_sections, first_sentences
 from app.answer.conversation import Conversation, ConversationStore, Turn
 from app.answer.intent import is_comparison, is_follow_up, is_pasted_text, is_task_request
-from app.glossary.model import Glossary
+from app.glossary.model import SECTION_TITLES, Glossary
 from app.render import to_html
 from app.search.retrieve import Candidate, Ranking, Retriever
 from app.search.spotter import Spot
@@ -40,7 +40,6 @@ class Answer:
     terms: list[str]
     suggestions: list[str]
     focus: list[str] = field(default_factory=list)
-    ranking: Ranking | None = None
 
 
 @dataclass
@@ -71,7 +70,7 @@ def _sense_for(spot: Spot, question: str, ranking: Ranking, audience: str | None
     return None
 
 
-def _alternatives(ranking: Ranking, focus: list[str], threshold: float, limit: int = 2) -> list[str]:
+def _alternatives(ranking: Ranking, focus: list[str], limit: int = 2) -> list[str]:
     if not ranking.candidates:
         return []
     top = ranking.candidates[0].score
@@ -145,7 +144,7 @@ def answer_question(
 
     def finish(intent: str, markdown: str, terms: list[str], focus: list[str], confident: bool, suggestions=()) -> Answer:
         return Answer(intent, confident, round(ranking.confidence, 4), markdown, to_html(markdown),
-                      terms if confident else [], list(suggestions), focus, ranking)
+                      terms if confident else [], list(suggestions), focus)
 
     # A follow-up: read it in the light of the previous answer's term.
     if previous and previous.focus and is_follow_up(question, ranking, True):
@@ -166,7 +165,7 @@ def answer_question(
                 if top is not None and top.slug != prev_slug and ranking.confidence >= ctx.threshold:
                     t = glossary.terms[top.slug]
                     section = None
-                alternatives = _alternatives(ranking, [t.slug, prev_slug], ctx.threshold)
+                alternatives = _alternatives(ranking, [t.slug, prev_slug])
             markdown, terms = composer.compose(
                 "followup", t=t, previous=prev_term, audience=audience, sections=audience_sections(t, audience),
                 focus_section=section, alternatives=alternatives,
@@ -189,9 +188,7 @@ def answer_question(
                 items.append(c.slug)
         if len(items) >= 2:
             terms_ = [glossary.terms[s] for s in items]
-            rows = [("For procurement", "procurement"), ("For IT", "it")]
-            if audience:
-                rows = [r for r in rows if r[1] == audience]
+            rows = [(SECTION_TITLES[k], k) for k in AUDIENCES if not audience or k == audience]
             related = [s for t in terms_ for s in t.related if s not in items][:5]
             markdown, terms = composer.compose("compare", items=terms_, rows=rows, related=related)
             return finish("compare", markdown, terms, items, True)
@@ -205,8 +202,7 @@ def answer_question(
             term = glossary.terms[slug]
             key = audience or ("procurement" if term.domain == "it" else "it")
             found.append({"term": term, "surface": surface, "strong": strong, "at": at,
-                          "advice": first_sentences(term.section(key)),
-                          "advice_title": {"procurement": "For procurement", "it": "For IT"}[key]})
+                          "advice": first_sentences(term.section(key)), "advice_title": SECTION_TITLES[key]})
 
         many = sum(1 for s in ranking.spots if s.strong) > 8
         for spot in ranking.spots:
@@ -240,7 +236,7 @@ def answer_question(
         return finish("unknown", markdown, [], [], False, suggestions)
 
     t = glossary.terms[top.slug]
-    alternatives = _alternatives(ranking, [t.slug], ctx.threshold)
+    alternatives = _alternatives(ranking, [t.slug])
     markdown, terms = composer.compose(
         "define", t=t, audience=audience, sections=audience_sections(t, audience), alternatives=alternatives
     )
