@@ -50,8 +50,10 @@ OPENERS = ["Hi, ", "Hello! ", "Quick question: ", "Sorry to bother you, ", "Hey,
            "Hi there, ", "Thanks in advance. ", "Hello team, ", "Morning! ", "Hi all, "]
 AUDIENCES = [None, "procurement", "it"]
 
-TARGETS = {"ask_p50_ms": 15.0, "ask_p95_ms": 30.0, "answers_per_s_c8": 150.0, "ask_vs_embed": 1.5,
-           "rss_mb": 350.0, "ready_s": 3.0, "shipped_build_s": 30.0}
+TARGETS = {"ask_p50_ms": 10.0, "ask_p95_ms": 20.0, "answers_per_s_c8": 200.0, "ask_vs_embed": 1.5,
+           "rss_mb": 250.0, "ready_s": 2.0, "shipped_build_s": 30.0}
+# The anchor (bench/naive.py) answers the same fresh questions at these concurrencies.
+ANCHOR_SCENARIO = "ask mix, fresh"
 
 
 def log(msg: str) -> None:
@@ -269,7 +271,8 @@ def free_port() -> int:
 class Service:
     """`glossary serve` as a subprocess on a free loopback port, with temp index and database."""
 
-    def __init__(self, glossary_dir: Path, index_dir: Path, work: Path, embedder: str = "auto"):
+    def __init__(self, glossary_dir: Path, index_dir: Path, work: Path, embedder: str = "auto",
+                 argv: list[str] | None = None):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = work / f"service-{self.port}.log"
@@ -277,14 +280,14 @@ class Service:
                     # One database for every start: the first creates it, later ones are restarts.
                     "GLOSSARY_DATABASE_URL": f"sqlite:///{work / 'bench.db'}",
                     "GLOSSARY_EMBEDDER": embedder, "GLOSSARY_HOST": "127.0.0.1", "GLOSSARY_PORT": str(self.port)}
+        self.argv = argv or [str(GLOSSARY_BIN), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         self.proc: subprocess.Popen | None = None
         self.ready_s: float | None = None
 
     def start(self, timeout: float = 60) -> float:
         started = time.perf_counter()
         self._log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([str(GLOSSARY_BIN), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-                                     env=self.env, cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(self.argv, env=self.env, cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT)
         with httpx.Client(base_url=self.base, timeout=2, trust_env=False) as http:
             while time.perf_counter() - started < timeout:
                 if self.proc.poll() is not None:
@@ -389,6 +392,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="smaller counts (about 2 minutes)")
     parser.add_argument("--skip-external", action="store_true", help="skip importing and indexing ../shared/external")
     parser.add_argument("--json", type=Path, help="also write all results to this file")
+    parser.add_argument("--skip-anchor", action="store_true", help="do not run the naive anchor service")
     parser.add_argument("--keep", action="store_true", help="keep the temp folder (index, database, service log)")
     parser.add_argument("--wait-quiet", type=float, default=0, metavar="SECONDS",
                         help="before timing, wait up to this long for other processes to go quiet (shared hosts)")
@@ -487,6 +491,10 @@ def main() -> int:
         results["load"] = outcomes
         results["memory_after_load"] = service.memory()
         results["metrics_sample"] = service_metrics(service.base)
+        service.stop()
+        if not args.skip_anchor:
+            log("the anchor: a naive FastAPI + sentence-transformers + FAISS service (bench/naive.py)")
+            results["anchor"] = run_anchor(glossary_dir, index_dir, work, items, groups, counts, cap)
     finally:
         if service is not None:
             service.stop()
@@ -502,6 +510,68 @@ def main() -> int:
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str))
     return 0 if all(t["ok"] for t in results["targets"] if t["primary"]) else 1
+
+
+def run_anchor(glossary_dir: Path, index_dir: Path, work: Path, items: list[dict], groups: dict, counts: dict,
+               cap: float) -> dict:
+    """The naive service on the same fresh questions (a new Fresh gives the same variants ours got)."""
+    from app.evaluate import evaluate
+
+    naive = Service(glossary_dir, index_dir, work)
+    naive.argv = [sys.executable, "-m", "uvicorn", "naive:app", "--app-dir", str(REPO / "bench"),
+                  "--host", "127.0.0.1", "--port", str(naive.port), "--log-level", "warning", "--no-access-log"]
+    out: dict = {"load": []}
+    try:
+        out["ready_s"] = round(naive.start(timeout=180), 2)
+        with httpx.Client(base_url=naive.base, trust_env=False, timeout=30) as http:
+            out["quality"] = quality.report_dict(evaluate(http, items))
+        warm = [load.Call("POST", "/api/ask", json={"question": i["question"]}) for i in groups["mix"][:30]]
+        asyncio.run(load.run(naive.base, "anchor warm-up", warm, 2, 60))
+        fresh = Fresh()
+        for c in (1, 8):
+            calls = fresh.calls(groups["mix"], counts[c][0], "mix")
+            cpu0 = naive.cpu_seconds()
+            o = asyncio.run(load.run(naive.base, ANCHOR_SCENARIO, calls, c, cap))
+            cpu_ms = (naive.cpu_seconds() - cpu0) * 1000 / max(1, o.done + o.errors)
+            out["load"].append({**o.summary(), "service_cpu_ms": round(cpu_ms, 2)})
+            log(f"anchor {ANCHOR_SCENARIO} c={c}  n={o.done}  p50 {o.pct(50):7.2f}  p95 {o.pct(95):7.2f} ms  "
+                f"{o.throughput:7.1f}/s  errors {o.errors}")
+        out["memory_after_load"] = naive.memory()
+    except RuntimeError as exc:
+        out["error"] = str(exc)[-500:]
+    finally:
+        naive.stop()
+    return out
+
+
+def anchor_lines(r: dict) -> list[str]:
+    """Ours vs the naive anchor, as ratios (below 1 = ours is faster / uses less)."""
+    a = r.get("anchor")
+    if not a:
+        return []
+    lines = ["", "## Anchor: a naive FastAPI + sentence-transformers + FAISS service, same run, same questions", ""]
+    if "error" in a:
+        return lines + [f"The anchor did not run: {a['error']}"]
+    lines += ["| measure | ours | naive | ours / naive |", "|---|---:|---:|---:|"]
+
+    def row(label, ours, theirs, digits=2):
+        ratio = f"{ours / theirs:.2f}" if ours is not None and theirs else "n/a"
+        lines.append(f"| {label} | {fmt(ours, digits)} | {fmt(theirs, digits)} | {ratio} |")
+
+    for c in (1, 8):
+        ours = find(r, ANCHOR_SCENARIO, c) or {}
+        theirs = next((o for o in a["load"] if o["concurrency"] == c), {})
+        row(f"fresh ask p50 ms, c={c}", ours.get("p50_ms"), theirs.get("p50_ms"))
+        row(f"fresh ask p95 ms, c={c}", ours.get("p95_ms"), theirs.get("p95_ms"))
+        row(f"answers/s, c={c}", ours.get("throughput_rps"), theirs.get("throughput_rps"), 1)
+        row(f"service CPU ms per answer, c={c}", ours.get("service_cpu_ms"), theirs.get("service_cpu_ms"))
+    row("RSS after the load, MB", r.get("memory_after_load", {}).get("rss_mb"),
+        a.get("memory_after_load", {}).get("rss_mb"), 1)
+    ours_q, theirs_q = r["quality"]["api"]["serving"], a["quality"]
+    row("dev set in-scope score", ours_q["in_scope"], theirs_q["in_scope"], 3)
+    lines.append(f"| dev set out of scope refused | {ours_q['out_of_scope_passed']}/{ours_q['out_of_scope_total']} | "
+                 f"{theirs_q['out_of_scope_passed']}/{theirs_q['out_of_scope_total']} | |")
+    return lines
 
 
 def service_metrics(base: str) -> str:
@@ -655,6 +725,7 @@ def render(r: dict) -> str:
     lines.append(f"\nServing vs reference embedder, fused in-scope: {diff:+.1f} points "
                  f"({'within' if abs(diff) <= 1.0 else 'NOT within'} one point).")
 
+    lines += anchor_lines(r)
     lines += ["", "## Targets", "", "| target | measured | verdict |", "|---|---:|---|"]
     for t in r["targets"]:
         value = fmt(t["value"], 2) + (f" {t['unit']}" if t["value"] is not None else "")
