@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -242,3 +243,19 @@ def test_slack_is_off_without_both_settings(settings):
     for update in ({}, {"slack_signing_secret": SECRET}, {"slack_bot_token": "xoxb-t"}):
         with TestClient(create_app(settings.model_copy(update=update), embedder=FakeEmbedder())) as client:
             assert client.post("/slack/events", content=b"{}").status_code == 404
+
+
+def test_manifest_matches_the_app():
+    import yaml
+
+    from app.faces import slack_app
+
+    manifest = yaml.safe_load((Path(__file__).resolve().parent.parent / "slack" / "manifest.yaml").read_text())
+    features, settings_ = manifest["features"], manifest["settings"]
+    assert [c["command"] for c in features["slash_commands"]] == [slack_app.COMMAND]
+    assert [s["callback_id"] for s in features["shortcuts"]] == [slack_app.SHORTCUT]
+    assert settings_["event_subscriptions"]["bot_events"] == ["app_mention"]
+    urls = [features["slash_commands"][0]["url"], settings_["event_subscriptions"]["request_url"],
+            settings_["interactivity"]["request_url"]]
+    assert all(u.endswith("/slack/events") for u in urls)
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) == {"app_mentions:read", "chat:write", "commands"}
