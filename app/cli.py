@@ -1,4 +1,4 @@
-"""The `glossary` command: check, build, serve, search, ask, eval, import, export."""
+"""The `glossary` command: check, build, serve, mcp, search, ask, eval, import, export."""
 
 from __future__ import annotations
 
@@ -83,6 +83,18 @@ def serve(host: Optional[str] = typer.Option(None, help="Bind address (default 1
     configure_logging()
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, log_config=None,
                 access_log=False)
+
+
+@cli.command()
+def mcp(glossary_dir: Optional[Path] = GlossaryOpt, index_dir: Optional[Path] = IndexOpt) -> None:
+    """Serve the glossary to an AI assistant over MCP on stdin/stdout (logs go to stderr)."""
+    settings = _settings(glossary_dir, index_dir)
+    _load_or_exit(settings)
+    from app.faces.mcp_server import run_stdio
+    from app.observability import configure_logging
+
+    configure_logging("WARNING")  # stdout carries the protocol; only problems are worth a line on stderr
+    run_stdio(settings)
 
 
 def _fewer_malloc_arenas(arenas: int = 2) -> None:

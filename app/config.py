@@ -56,6 +56,14 @@ class Settings(BaseSettings):
         default_factory=list, description="Comma-separated users allowed by the trusted header (empty: anyone it names)."
     )
     watch_glossary: bool = Field(True, description="Reload automatically when glossary files change.")
+    # Faces in chat tools and AI assistants (app/faces/); each is off until configured.
+    mcp_token: str = Field("", description="Bearer token for the MCP endpoint /mcp; empty: /mcp is off.")
+    slack_signing_secret: str = Field("", description="Slack app signing secret; with the bot token turns on /slack/events.")
+    slack_bot_token: str = Field("", description="Slack bot token (xoxb-…); with the signing secret turns on /slack/events.")
+    slack_api_url: str = Field("https://slack.com/api/", description="Slack Web API base URL (tests point it at a fake).")
+    teams_webhook_secret: str = Field(
+        "", description="Base64 security token of a Teams outgoing webhook; turns on /teams/messages."
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 

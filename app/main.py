@@ -72,6 +72,10 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.include_router(admin.router)
     install_web(app, settings)
     openapi.document_errors(app)
+    # Faces in chat tools and AI assistants (MCP, Slack, Teams): each only when configured.
+    from app import faces
+
+    faces.install(app, settings)
 
     return app
 
