@@ -17,7 +17,7 @@ _MULTIPLIERS = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "mio": 1e6, "mil
 _NUMBER = r"\d{1,3}(?:[,\u00a0\u202f ]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _AMOUNT = re.compile(
     r"(?P<approx>\b(?:about|around|roughly|approximately|approx\.?|circa|some|nearly|almost)\s+|~\s*)?"
-    r"(?P<pre>[$€£]|\b(?:usd|eur|gbp|chf)\s?)?"
+    r"(?P<pre>[$€£]\s?|\b(?:usd|eur|gbp|chf)\s?)?"
     r"(?P<num>" + _NUMBER + r")"
     r"(?:\s?(?P<mult>k|thousand|mn|mio|million|m|bn|billion)\b)?"
     r"(?:\s?(?P<post>usd|eur|gbp|chf|dollars?|euros?|pounds?)\b)?"
@@ -28,7 +28,8 @@ _WORD_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
                  "ten": 10, "twelve": 12, "eighteen": 18, "twenty-four": 24, "thirty-six": 36, "a": 1, "an": 1}
 _TERM = re.compile(
     r"\b(?P<n>\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|twelve|eighteen|twenty-four|thirty-six)"
-    r"[\s-](?P<unit>years?|yrs?|months?)(?![\s-]+(?:ago|old)\b)", re.I)
+    r"[\s-](?P<unit>years?|yrs?|months?)(?![\s-]+(?:ago|old|ahead|before|earlier|in advance|of notice|notice)\b)", re.I)
+_PER_ELSEWHERE = re.compile(r"\b(?:(?:a|per|each|every) (?P<y>year|month)|(?P<ly>annually|yearly|monthly))\b", re.I)
 _KINDS: list[tuple[str, re.Pattern]] = [
     ("saas", re.compile(r"\b(saas|software[- ]as[- ]a[- ]service|cloud (?:software|service|tool|app)|hosted|web[- ]based|"
                         r"online (?:tool|service|platform)|subscription)\b", re.I)),
@@ -39,7 +40,7 @@ _KINDS: list[tuple[str, re.Pattern]] = [
     ("software", re.compile(r"\b(software|licen[cs]es?|tool|app|application|platform|program)\b", re.I)),
 ]
 _NO_DATA = re.compile(r"\b(no|without|not? (?:hold|store|touch|process)\w* any|won'?t (?:hold|store|touch|process) any)"
-                      r" (?:company |customer |personal )?data\b|\bno data\b", re.I)
+                      r" (?:company |customer )?data\b|\bno data\b", re.I)
 _NO_PERSONAL = re.compile(r"\b(no|without|not? any) personal (?:data|information)\b", re.I)
 _PERSONAL = re.compile(r"\b(personal (?:data|information|details)|pii|customer (?:data|records|details|contacts)|"
                        r"employee (?:data|records)|hr data|patient data|candidate data|names and (?:e-?mails|addresses)|"
@@ -97,6 +98,8 @@ def _amount(question: str) -> tuple[float, str | None, Per | None, bool] | None:
         code = (pre or post or "").strip().lower()
         currency = _CURRENCIES.get(code) or _CURRENCIES.get(code.rstrip("s")) if code else None
         per_text = (m.group("per") or "").lower()
+        if not per_text and (elsewhere := _PER_ELSEWHERE.search(question)):
+            per_text = (elsewhere.group("y") or elsewhere.group("ly")).lower()  # "$30,000 of software a year"
         per: Per | None = "month" if re.search(r"month|\bmo\b", per_text) else "year" if per_text else None
         return number, currency, per, bool(m.group("approx"))
     return None
@@ -105,6 +108,8 @@ def _amount(question: str) -> tuple[float, str | None, Per | None, bool] | None:
 def _term_months(question: str) -> int | None:
     months = []
     for m in _TERM.finditer(question):
+        if "notice" in question[max(0, m.start() - 24) : m.start()].lower():
+            continue  # "a notice period of 6 months" is no contract term
         n = m.group("n").lower()
         count = int(n) if n.isdigit() else _WORD_NUMBERS[n]
         months.append(count * 12 if m.group("unit").lower().startswith("y") else count)
