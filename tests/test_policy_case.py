@@ -180,3 +180,33 @@ def test_computed_answers_follow_the_org_values(tmp_path: Path):
     assert "€20,000" in edited.policy.rules["quotes-three"].text
     assert "€20,000" in edited.terms["quote"].section("rules")  # term pages follow too
     assert "$10,000" not in edited.terms["quote"].section("rules")
+
+
+def test_api_answer_carries_the_case_before_the_definition(shipped_client):
+    body = shipped_client.post("/api/ask", json={"question": "I need to buy a $30k software tool, how many quotes do I need?"}).json()
+    case = body["case"]
+    assert case["facts"]["amount"] == 30000 and case["facts"]["total"] == 30000 and case["facts"]["kind"] == "software"
+    first = case["requirements"][0]
+    assert first["rule"] == "quotes-three" and first["term"]["slug"] == "three-quote-rule" and first["term"]["url"]
+    markdown = body["answer_markdown"]
+    assert markdown.startswith("**For your case** ($30,000, software):")
+    assert "Three written quotes" in markdown and "(/terms/three-quote-rule)" in markdown
+    assert markdown.index("For your case") < markdown.index("Our rules")
+    assert "<strong>For your case</strong>" in body["answer_html"]
+    # The follow-up recomputes from the stored facts of the previous turn (database conversation store).
+    follow = shipped_client.post("/api/ask", json={"question": "and if it's $120k?", "conversation_id": body["conversation_id"]}).json()
+    assert follow["case"]["facts"]["amount"] == 120000 and follow["case"]["facts"]["kind"] == "software"
+    rules = [r["rule"] for r in follow["case"]["requirements"] if "condition" not in r]
+    assert "tender-rfp" in rules and "approve-finance-director" in rules and "quotes-three" not in rules
+
+
+def test_api_answer_has_no_case_without_facts(shipped_client):
+    body = shipped_client.post("/api/ask", json={"question": "What is a purchase order?"}).json()
+    assert "case" not in body and not body["answer_markdown"].startswith("**For your case**")
+
+
+def test_case_is_documented_in_the_openapi_schema(shipped_client):
+    schema = shipped_client.get("/openapi.json").json()["components"]["schemas"]
+    assert "case" in schema["AskResponse"]["properties"]
+    assert schema["CaseRequirement"]["properties"]["rule"]["description"]
+    assert schema["CaseFacts"]["properties"]["total"]["description"]
