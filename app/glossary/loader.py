@@ -213,8 +213,8 @@ def render_section(
             continue
         org_match = ORG_PLACEHOLDER.fullmatch(expr)
         if expr.startswith("{%") or not org_match:
-            allowed = "{{ org.… }} placeholders and {{ rule('id') }} citations are" if rules is not None else "only {{ org.… }} placeholders are"
-            problems.append(Problem(rel, where, field, f"{allowed} allowed, not {expr}"))
+            citations = " (and {{ rule('id') }} citations)" if rules is not None else ""
+            problems.append(Problem(rel, where, field, f"only {{{{ org.… }}}} placeholders are allowed{citations}, not {expr}"))
             continue
         if expr not in values:
             try:
