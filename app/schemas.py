@@ -89,6 +89,40 @@ class AskRequest(BaseModel):
     conversation_id: ConversationId | None = Field(None, description="Continue a conversation.")
 
 
+class CaseFacts(BaseModel):
+    """What the question was understood to state about a purchase; null where it said nothing."""
+
+    amount: float | None = Field(None, description="The amount as stated, in `currency`.")
+    currency: str | None = Field(None, description="ISO code of the stated currency, null when none was given.")
+    per: Literal["total", "year", "month"] | None = Field(None, description="Whether the amount is per year or per month.")
+    approximate: bool = Field(False, description="The question said 'about', 'around' or similar.")
+    total: float | None = Field(None, description="Total value over the whole term, which the thresholds apply to.")
+    term_months: int | None = Field(None, description="The contract term in months.")
+    kind: Literal["saas", "software", "hardware", "services"] | None = Field(None, description="What is bought.")
+    data: Literal["none", "internal", "confidential", "personal"] | None = Field(
+        None, description="The most sensitive data it will hold.")
+    payment: Literal["card", "po"] | None = Field(None, description="Purchasing card, or requisition and purchase order.")
+    renewal: bool | None = Field(None, description="True when renewing an existing contract.")
+
+
+class CaseRequirement(BaseModel):
+    rule: str = Field(description="Id of the policy rule in glossary/policy.yaml.")
+    text: str = Field(description="What the rule means for this case.")
+    term: Hit = Field(description="The term the rule belongs to.")
+    condition: str | None = Field(None, description="Present when the line applies only if a fact the question did not "
+                                                    "state holds, e.g. 'if it will hold personal data'.")
+
+
+class CaseOut(BaseModel):
+    """'For your case': the rules the stated facts trigger, computed from the policy (no LLM)."""
+
+    facts: CaseFacts
+    requirements: list[CaseRequirement] = Field(description="Quotes or RFP, approver, signatory, reviews and their "
+                                                            "lead times, notice duties: in policy order.")
+    assumptions: list[str] = Field(default_factory=list, description="What was assumed for facts not stated.")
+    questions: list[str] = Field(default_factory=list, description="What to tell us to make the answer exact.")
+
+
 class AskResponse(BaseModel):
     conversation_id: str
     turn: int
@@ -99,6 +133,9 @@ class AskResponse(BaseModel):
     answer_html: str
     terms: list[Hit]
     suggestions: list[Hit]
+    case: CaseOut | None = Field(None, description="Present when the question states facts of a purchase (an amount, "
+                                                   "a term, a payment route, a kind of purchase or data); a follow-up "
+                                                   "such as 'and if it's $120k?' recomputes from the previous turn's facts.")
 
 
 class FeedbackRequest(BaseModel):

@@ -119,6 +119,7 @@ def test_org_file_is_marked_fictional_and_fully_used():
     text = (SHIPPED_GLOSSARY / "org.yaml").read_text()
     assert "FICTIONAL" in text and "replaces this file" in text
     raw = " ".join((SHIPPED_GLOSSARY / "terms" / f"{t.slug}.md").read_text() for t in TERMS)
+    raw += (SHIPPED_GLOSSARY / "policy.yaml").read_text()  # rule values are used where the rules are stated
     org = yaml.safe_load(text)
     unused = [f"{b}.{k}" for b, v in org.items() if b != "company" for k in v if f"org.{b}.{k}" not in raw]
     assert unused in ([], ["systems.p2p"]), unused

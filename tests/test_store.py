@@ -20,8 +20,25 @@ def test_schema_comes_from_alembic(tmp_path):
     tables = set(inspect(store.engine).get_table_names())
     assert {"questions", "feedback", "alembic_version"} <= tables
     with store.engine.connect() as c:
-        assert c.exec_driver_sql("select version_num from alembic_version").scalar() == "0001"
+        assert c.exec_driver_sql("select version_num from alembic_version").scalar() == "0002"
     Store(f"sqlite:///{tmp_path / 's.db'}")  # opening again is a no-op upgrade
+
+
+def test_upgrade_from_0001_keeps_rows_and_adds_case_facts(tmp_path):
+    from sqlalchemy import create_engine
+
+    from app.store.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_engine(url)
+    upgrade(engine, "0001")
+    with engine.begin() as c:
+        c.exec_driver_sql("insert into questions (conversation_id, turn, question, intent, confident, confidence, focus, terms, "
+                          "suggestions, created_at) values ('c1', 1, 'old question', 'define', 1, 0.9, '[]', '[]', '[]', "
+                          "'2026-11-30 10:00:00')")
+    store = Store(url)
+    assert "facts" in {col["name"] for col in inspect(store.engine).get_columns("questions")}
+    assert store.last_turn("c1").question == "old question" and store.last_turn("c1").facts is None
 
 
 def test_conversation_continues_on_another_process(settings, tmp_path):

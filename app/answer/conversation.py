@@ -16,6 +16,7 @@ class Turn:
     intent: str
     focus: list[str]  # the slugs the answer was about, most relevant first
     audience: str | None = None
+    facts: dict | None = None  # the case facts the answer used (app/policy), so "and if it's $120k?" can follow on
 
 
 @dataclass
@@ -129,7 +130,8 @@ class StoredConversations:
 
         if (now() - _aware(last.created_at)).total_seconds() > self.ttl:
             return Conversation(id=new_id())
-        turn = Turn(question=last.question or "", intent=last.intent, focus=list(last.focus or []), audience=last.audience)
+        turn = Turn(question=last.question or "", intent=last.intent, focus=list(last.focus or []), audience=last.audience,
+                    facts=last.facts)
         return Conversation(id=conversation_id, turns=[turn], count=last.turn)
 
     def append(self, conversation: Conversation, turn: Turn, record=None) -> int:
@@ -137,7 +139,8 @@ class StoredConversations:
         from app.store.db import Question
 
         row = Question(conversation_id=conversation.id, turn=conversation.count + 1, question=turn.question,
-                       audience=turn.audience, intent=turn.intent, focus=list(turn.focus), **(record or {}))
+                       audience=turn.audience, intent=turn.intent, focus=list(turn.focus), facts=turn.facts,
+                       **(record or {}))
         try:
             number = self.store.add_question(row)
         except Exception:

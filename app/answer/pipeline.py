@@ -11,6 +11,7 @@ from app.answer.compose import AUDIENCES, Composer, audience_sections, first_sen
 from app.answer.conversation import Conversation, ConversationStore, Turn
 from app.answer.intent import is_comparison, is_follow_up, is_pasted_text, is_task_request
 from app.glossary.model import SECTION_TITLES, Glossary
+from app.policy import Case, case_for, case_markdown
 from app.render import to_html
 from app.search.retrieve import Candidate, Ranking, Retriever
 from app.search.spotter import Spot
@@ -40,6 +41,7 @@ class Answer:
     terms: list[str]
     suggestions: list[str]
     focus: list[str] = field(default_factory=list)
+    case: Case | None = None  # "for your case": the facts the question states and the rules they trigger
 
 
 @dataclass
@@ -141,10 +143,14 @@ def answer_question(
     vector = retriever.embed(question)
     ranking = retriever.rank(question, vector=vector)
     url = composer.url_for
+    # Policy reasoning over the facts the question states (a follow-up starts from the previous turn's).
+    case = case_for(question, previous=previous.facts if previous else None, glossary=glossary)
 
     def finish(intent: str, markdown: str, terms: list[str], focus: list[str], confident: bool, suggestions=()) -> Answer:
+        if case is not None:
+            markdown = case_markdown(case, composer) + markdown  # the case block goes before the definition
         return Answer(intent, confident, round(ranking.confidence, 4), markdown, to_html(markdown),
-                      terms if confident else [], list(suggestions), focus)
+                      terms if confident else [], list(suggestions), focus, case)
 
     # A follow-up: read it in the light of the previous answer's term.
     if previous and previous.focus and is_follow_up(question, ranking, True):
@@ -246,7 +252,8 @@ def answer_question(
 def record_turn(conversations: ConversationStore, conversation: Conversation, question: str, audience: str | None,
                 answer: Answer) -> int:
     """Remember what this turn was about (for follow-ups, and for the curators' views)."""
-    turn = Turn(question=question, intent=answer.intent, focus=answer.focus, audience=audience)
+    turn = Turn(question=question, intent=answer.intent, focus=answer.focus, audience=audience,
+                facts=answer.case.facts.model_dump() if answer.case else None)
     record = {"confident": answer.confident, "confidence": answer.confidence, "terms": list(answer.terms),
               "suggestions": list(answer.suggestions)}
     return conversations.append(conversation, turn, record)

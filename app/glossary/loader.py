@@ -13,12 +13,20 @@ from jinja2.sandbox import SandboxedEnvironment
 from pydantic import ValidationError
 
 from app.glossary.model import SECTION_HEADINGS, FrontMatter, Glossary, Term, normalize
+from app.glossary.policy import POLICY_FILE, RULE_ID, Conditions, Policy, Rule, read_policy_file, validate_spec
 
 ORG_FILE = "org.yaml"
 TERMS_DIR = "terms"
 PLACEHOLDER = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
-# The one shape a placeholder may have: a path into org, optionally through `money` (no arithmetic, no calls).
-ORG_PLACEHOLDER = re.compile(r"\{\{\s*org(?:\.[A-Za-z_][A-Za-z0-9_]*)+\s*(?:\|\s*money\s*)?\}\}")
+# The shapes a placeholder may have: a path into org, optionally through one of our filters (no
+# arithmetic, no calls), or a citation of a policy rule by id.
+_FILTER = r"\|\s*(?:money|capitalize_first|plural\(\s*'[a-z ]+'\s*(?:,\s*'[a-z ]+'\s*)?\))\s*"
+ORG_PLACEHOLDER = re.compile(r"\{\{\s*(org(?:\.[A-Za-z_][A-Za-z0-9_]*)+)\s*(" + _FILTER + r")?\}\}")
+RULE_PLACEHOLDER = re.compile(r"\{\{\s*rule\(\s*'(" + RULE_ID + r")'\s*\)\s*\}\}")
+# Org blocks holding names (of the company, roles, contacts, systems) rather than rule values: a term
+# may name the CISO or the contract register without citing a rule.
+NAME_BLOCKS = ("company", "roles", "contacts", "systems")
+SENTENCE_START = re.compile(r"(?:^|[.!?]\s+|\n\s*\n\s*)$")
 HEADING = re.compile(r"^##\s+(.+?)\s*$", re.M)
 
 
@@ -78,10 +86,28 @@ def _money(value: object, org: dict) -> str:
     return f"{currency}{amount:,.0f}" if amount == int(amount) else f"{currency}{amount:,.2f}"
 
 
+def plural(value: object, singular: str, plural_form: str | None = None) -> str:
+    """Return '1 hour' or '4 hours': the number with the word in the form it needs."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return f"{value} {plural_form or singular + 's'}"
+    shown = f"{number:,.0f}" if number == int(number) else f"{number:,}"
+    return f"{shown} {singular if number == 1 else (plural_form or singular + 's')}"
+
+
+def capitalize_first(value: object) -> str:
+    """Upper-case the first letter only ('the contract register' -> 'The contract register')."""
+    text = str(value)
+    return text[:1].upper() + text[1:]
+
+
 def make_renderer(org: dict) -> SandboxedEnvironment:
     """Return the sandboxed Jinja environment term text is rendered in (only `org` is visible)."""
     env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
     env.filters["money"] = lambda value: _money(value, org)
+    env.filters["plural"] = plural
+    env.filters["capitalize_first"] = capitalize_first
     env.globals = {"org": org}
     return env
 
@@ -99,8 +125,8 @@ def content_hash(glossary_dir: Path) -> str:
 
 def _source_files(glossary_dir: Path) -> list[Path]:
     files = sorted((glossary_dir / TERMS_DIR).glob("*.md"))
-    org = glossary_dir / ORG_FILE
-    return ([org] if org.exists() else []) + files
+    extra = [glossary_dir / name for name in (ORG_FILE, POLICY_FILE) if (glossary_dir / name).exists()]
+    return extra + files
 
 
 def _rel(path: Path, base: Path) -> str:
@@ -164,39 +190,230 @@ def parse_sections(body: str, first_line: int) -> tuple[dict[str, tuple[str, int
 
 
 def render_section(
-    env: SandboxedEnvironment, raw: str, line: int, rel: str, field: str
+    env: SandboxedEnvironment, raw: str, line: int, rel: str, field: str,
+    rules: dict[str, str] | None = None, cited: list[str] | None = None,
 ) -> tuple[str, list[Problem]]:
-    """Fill org placeholders in one section; report each bad placeholder at its own line."""
+    """Fill org placeholders (and, in term files, rule citations) in one section; report each bad one at its line."""
     problems = []
     # Compiling a Jinja template costs ~1 ms and every term has placeholders (66 distinct ones in
     # 1,100 uses): each distinct placeholder is rendered once per environment, i.e. per load.
     values: dict[str, str] = env.__dict__.setdefault("_placeholder_values", {})
+    substitutions: dict[str, str] = {}
     for match in PLACEHOLDER.finditer(raw):
         where = line + raw[: match.start()].count("\n")
         expr = match.group(0)
-        if expr.startswith("{%") or not ORG_PLACEHOLDER.fullmatch(expr):
-            problems.append(Problem(rel, where, field, f"only {{{{ org.… }}}} placeholders are allowed, not {expr}"))
+        cite = RULE_PLACEHOLDER.fullmatch(expr)
+        if cite and rules is not None:
+            if cite.group(1) not in rules:
+                problems.append(Problem(rel, where, field, f"unknown rule id '{cite.group(1)}' (not in {POLICY_FILE})"))
+            else:
+                substitutions[expr] = rules[cite.group(1)]
+                if cited is not None and cite.group(1) not in cited:
+                    cited.append(cite.group(1))
             continue
-        if expr in values:
+        org_match = ORG_PLACEHOLDER.fullmatch(expr)
+        if expr.startswith("{%") or not org_match:
+            citations = " (and {{ rule('id') }} citations)" if rules is not None else ""
+            problems.append(Problem(rel, where, field, f"only {{{{ org.… }}}} placeholders are allowed{citations}, not {expr}"))
             continue
-        try:
-            values[expr] = env.from_string(expr).render()
-        except TemplateError as exc:
-            problems.append(Problem(rel, where, field, f"unknown placeholder {expr}: {exc.message or exc}"))
-        except Exception as exc:  # e.g. money of a value that is no number
-            problems.append(Problem(rel, where, field, f"cannot render {expr}: {exc.__class__.__name__}: {exc}"))
+        if expr not in values:
+            try:
+                values[expr] = env.from_string(expr).render()
+            except TemplateError as exc:
+                problems.append(Problem(rel, where, field, f"unknown placeholder {expr}: {exc.message or exc}"))
+                continue
+            except Exception as exc:  # e.g. money of a value that is no number
+                problems.append(Problem(rel, where, field, f"cannot render {expr}: {exc.__class__.__name__}: {exc}"))
+                continue
+        problems.extend(_reads_wrongly(raw, match, values[expr], org_match, rel, where, field))
+        substitutions[expr] = values[expr]
     if problems:
         return raw, problems
     if "{" not in PLACEHOLDER.sub("", raw) and "\r" not in raw:
         # Only valid placeholders and plain text: what Jinja would output, without compiling.
-        return PLACEHOLDER.sub(lambda m: values[m.group(0)], raw), []
+        return PLACEHOLDER.sub(lambda m: substitutions[m.group(0)], raw), []
     try:
-        return env.from_string(raw).render(), []
+        return env.from_string(raw).render(rule=(rules or {}).get), []
     except Exception as exc:  # e.g. an unclosed {# comment
         return raw, [Problem(rel, line, field, f"cannot render: {exc}")]
 
 
-def parse_term(path: Path, rel: str, env: SandboxedEnvironment) -> tuple[Term | None, list[Problem], dict]:
+@dataclass
+class PolicyContext:
+    """What term files need from the policy: rule sentences, and the values only a rule may state."""
+
+    texts: dict[str, str]
+    governed: dict[str, list[str]]  # org path -> ids of the rules that state it
+    literals: list[tuple[re.Pattern, str, list[str]]]  # typed-out value -> what it is, rules stating it
+
+
+def _org_value(org: dict, path: str) -> object:
+    value: object = org
+    for key in path.split(".")[1:]:
+        if not isinstance(value, dict) or key not in value:
+            raise KeyError(path)
+        value = value[key]
+    return value
+
+
+def _resolve_bands(conditions: Conditions, org: dict) -> tuple[dict[str, dict[str, float]], list[str]]:
+    """Turn each band's boundaries into numbers (org paths looked up); return them and the errors."""
+    bands: dict[str, dict[str, float]] = {}
+    errors: list[str] = []
+    for name in ("amount", "term_months", "term_years"):
+        band = getattr(conditions, name)
+        if band is None:
+            continue
+        resolved: dict[str, float] = {}
+        for bound, value in band.bounds().items():
+            if isinstance(value, str):
+                try:
+                    value = _org_value(org, value)
+                except KeyError:
+                    errors.append(f"{name}.{bound}: '{value}' is not in {ORG_FILE}")
+                    continue
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    errors.append(f"{name}.{bound}: {band.bounds()[bound]} is not a number ({value!r})")
+                    continue
+            resolved[bound] = float(value)
+        low = resolved.get("from", resolved.get("above"))
+        high = resolved.get("below", resolved.get("up_to"))
+        if low is not None and high is not None and low >= high:
+            errors.append(f"{name}: the lower boundary {low:,.0f} is not below the upper one {high:,.0f}")
+        bands[name] = resolved
+    return bands, errors
+
+
+def load_policy(glossary_dir: Path, org: dict, env: SandboxedEnvironment) -> tuple[Policy, list[Problem]]:
+    """Read policy.yaml (optional): validate each rule, render its sentences, resolve its bands."""
+    path = glossary_dir / POLICY_FILE
+    rel = _rel(path, glossary_dir)
+    policy = Policy()
+    if not path.exists():
+        return policy, []
+    data, lines, error, error_line = read_policy_file(path)
+    if error:
+        return policy, [Problem(rel, error_line, "policy", error)]
+    if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
+        return policy, [Problem(rel, 1, "rules", "must be a YAML mapping with a 'rules' list")]
+    unknown_keys = [k for k in data if k != "rules"]
+    problems = [Problem(rel, lines.get((k,), 1), str(k), "unknown field") for k in unknown_keys]
+    for index, raw in enumerate(data["rules"]):
+        spec, spec_problems = validate_spec(raw, index, lines)
+        problems.extend(Problem(rel, line, field, message) for line, field, message in spec_problems)
+        if spec is None:
+            continue
+        base = ("rules", index)
+        if spec.id in policy.rules:
+            problems.append(Problem(rel, lines.get((*base, "id"), 1), f"rules[{spec.id}].id",
+                                    f"duplicate rule id (also line {policy.rules[spec.id].source_line})"))
+            continue
+        text, text_problems = render_section(env, spec.text.strip(), lines.get((*base, "text"), 1), rel, f"rules[{spec.id}].text")
+        case, case_problems = (None, [])
+        if spec.case:
+            case, case_problems = render_section(env, spec.case.strip(), lines.get((*base, "case"), 1), rel, f"rules[{spec.id}].case")
+        problems.extend(text_problems + case_problems)
+        bands, band_errors = _resolve_bands(spec.when, org)
+        any_of_bands = []
+        for i, alternative in enumerate(spec.when.any_of or []):
+            alt_bands, alt_errors = _resolve_bands(alternative, org)
+            any_of_bands.append(alt_bands)
+            band_errors += [f"any_of[{i}].{e}" for e in alt_errors]
+        for message in band_errors:
+            problems.append(Problem(rel, lines.get((*base, "when"), 1), f"rules[{spec.id}].when", message))
+        policy.rules[spec.id] = Rule(id=spec.id, term=spec.term, owner=spec.owner, text=" ".join(text.split()),
+                                     case=" ".join(case.split()) if case else None, when=spec.when, unless=spec.unless,
+                                     bands=bands, any_of_bands=any_of_bands, source_line=lines.get(base, 1))
+    return policy, problems
+
+
+def _rule_paths(spec_text: str) -> set[str]:
+    return {m.group(1) for m in ORG_PLACEHOLDER.finditer(spec_text)}
+
+
+def policy_context(glossary_dir: Path, policy: Policy, org: dict) -> PolicyContext:
+    """Work out which org values only a rule may state (those its sentences or bands use)."""
+    governed: dict[str, list[str]] = {}
+    path = glossary_dir / POLICY_FILE
+    raw_rules = {}
+    if path.exists() and policy.rules:
+        data, _, _, _ = read_policy_file(path)
+        raw_rules = {r.get("id"): r for r in data.get("rules", []) if isinstance(r, dict)}
+    for rule_id in policy.rules:
+        raw = raw_rules.get(rule_id, {})
+        paths = _rule_paths(f"{raw.get('text', '')} {raw.get('case') or ''}")
+        paths |= {v for band in _all_bands(raw.get("when") or {}) for v in band.values() if isinstance(v, str) and v.startswith("org.")}
+        for org_path in paths:
+            if org_path.split(".")[1] not in NAME_BLOCKS:
+                governed.setdefault(org_path, []).append(rule_id)
+    currency = str(org.get("company", {}).get("currency", "$"))
+    code = str(org.get("company", {}).get("currency_code", ""))
+    literals = []
+    for org_path, ids in governed.items():
+        try:
+            value = _org_value(org, org_path)
+        except KeyError:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        if value >= 1000:
+            forms = [re.escape(f"{currency}{value:,.0f}"), re.escape(f"{currency}{value:.0f}")]
+            if value % 1000 == 0:
+                forms.append(re.escape(f"{currency}{value / 1000:.0f}") + r"\s?[kK]\b")
+            if code:
+                forms.append(rf"\b{re.escape(f'{value:,.0f}')}\s?{re.escape(code)}\b")
+            literals.append((re.compile("(?<![\\w.,])(?:" + "|".join(forms) + ")(?![\\d,])"), f"the amount {currency}{value:,.0f}", ids))
+        elif "lead_time" in org_path:
+            literals.append((re.compile(rf"\b{value:.0f}\s+working\s+days?\b", re.I), f"the lead time of {value:.0f} working days", ids))
+    return PolicyContext({i: r.text for i, r in policy.rules.items()}, governed, literals)
+
+
+def _all_bands(when: dict) -> list[dict]:
+    bands = [when[k] for k in ("amount", "term_months", "term_years") if isinstance(when.get(k), dict)]
+    for alternative in when.get("any_of") or []:
+        if isinstance(alternative, dict):
+            bands += _all_bands(alternative)
+    return bands
+
+
+def _policy_stated_outside_rules(raw: str, line: int, rel: str, heading: str, key: str, ctx: PolicyContext) -> list[Problem]:
+    """Report a rule's value (threshold, approver, lead time) stated in a term file instead of citing the rule."""
+    problems = []
+    field = f"section {heading}"
+    for match in ORG_PLACEHOLDER.finditer(raw):
+        ids = ctx.governed.get(match.group(1))
+        if ids:
+            where = line + raw[: match.start()].count("\n")
+            cites = ", ".join(f"{{{{ rule('{i}') }}}}" for i in ids[:3])
+            problems.append(Problem(rel, where, field, f"{match.group(0)} states a value of the policy outside a rule; "
+                                                       f"cite the rule instead: {cites}"))
+    if key in ("definition", "example"):
+        return problems  # definitions and examples may use figures ("often 30 to 90 days", "the $18,000 tool")
+    for pattern, what, ids in ctx.literals:
+        for match in pattern.finditer(raw):
+            where = line + raw[: match.start()].count("\n")
+            cites = ", ".join(f"{{{{ rule('{i}') }}}}" for i in ids[:3])
+            problems.append(Problem(rel, where, field, f"'{match.group(0)}' types {what} literally; cite {cites}",
+                                    "error" if key == "rules" else "warning"))
+    return problems
+
+
+def _reads_wrongly(raw: str, match: re.Match, value: str, org_match: re.Match, rel: str, where: int,
+                  field: str) -> list[Problem]:
+    """Report a filled-in value that reads wrongly where it stands: lower case at a sentence start, `(CISO)'s`."""
+    problems = []
+    filters = org_match.group(2) or ""
+    if value[:1].islower() and "capitalize_first" not in filters and SENTENCE_START.search(raw[: match.start()]):
+        problems.append(Problem(rel, where, field, f"{match.group(0)} starts a sentence but reads '{value[:20]}…' in lower "
+                                                   f"case; write {{{{ {org_match.group(1)} | capitalize_first }}}}"))
+    if value.endswith(")") and raw[match.end() : match.end() + 2] in ("'s", "’s"):
+        problems.append(Problem(rel, where, field, f"{match.group(0)}'s reads '…{value[-8:]}'s'; rephrase "
+                                                   f"(for example 'the approval of the …')"))
+    return problems
+
+
+def parse_term(path: Path, rel: str, env: SandboxedEnvironment,
+               policy: PolicyContext | None = None) -> tuple[Term | None, list[Problem], dict]:
     """Parse one term file; return the term (or None) and its own problems."""
     problems: list[Problem] = []
     try:
@@ -238,6 +455,8 @@ def parse_term(path: Path, rel: str, env: SandboxedEnvironment) -> tuple[Term | 
     for line, heading in unknown:
         problems.append(Problem(rel, line, "sections", f"unknown heading '## {heading}' (allowed: {', '.join(SECTION_HEADINGS)})"))
     rendered: dict[str, str] = {}
+    cited: list[str] = []
+    policy = policy or PolicyContext({}, {}, [])
     for heading, key in SECTION_HEADINGS.items():
         if key not in raw_sections:
             problems.append(Problem(rel, body_line, f"section {heading}", "section is missing"))
@@ -245,11 +464,12 @@ def parse_term(path: Path, rel: str, env: SandboxedEnvironment) -> tuple[Term | 
         raw, line = raw_sections[key]
         if not raw and key != "rules":
             problems.append(Problem(rel, line - 1, f"section {heading}", "section is empty"))
-        rendered[key], section_problems = render_section(env, raw, line, rel, f"section {heading}")
+        rendered[key], section_problems = render_section(env, raw, line, rel, f"section {heading}", policy.texts, cited)
         problems.extend(section_problems)
-    if meta is None or problems:
+        problems.extend(_policy_stated_outside_rules(raw, line, rel, heading, key, policy))
+    if meta is None or any(p.severity == "error" for p in problems):
         return None, problems, lines
-    return Term(**meta.model_dump(), sections=rendered, source=rel), problems, lines
+    return Term(**meta.model_dump(), sections=rendered, source=rel, rules=cited), problems, lines
 
 
 def _cross_check(terms: dict[str, Term], lines: dict[str, dict], dup: list[Problem], broken: set[str]) -> list[Problem]:
@@ -301,6 +521,23 @@ def _cross_check(terms: dict[str, Term], lines: dict[str, dict], dup: list[Probl
     return problems
 
 
+def _check_policy_links(policy: Policy, terms: dict[str, Term], broken: set[str], rel: str) -> list[Problem]:
+    """Each rule's home term exists, its `unless` ids exist, and some term cites it."""
+    problems = []
+    cited = {rule_id for term in terms.values() for rule_id in term.rules}
+    for rule in policy.rules.values():
+        if rule.term not in terms and rule.term not in broken:
+            problems.append(Problem(rel, rule.source_line, f"rules[{rule.id}].term", f"'{rule.term}' is not a known slug"))
+        for other in rule.unless:
+            if other not in policy.rules:
+                problems.append(Problem(rel, rule.source_line, f"rules[{rule.id}].unless", f"unknown rule id '{other}'"))
+        if rule.id not in cited and not broken:
+            problems.append(Problem(rel, rule.source_line, f"rules[{rule.id}]",
+                                    f"no term cites this rule; add {{{{ rule('{rule.id}') }}}} to the Our rules of "
+                                    f"'{rule.term}' (or remove the rule)", "warning"))
+    return problems
+
+
 def _parent_cycles(terms: dict[str, Term], lines: dict[str, dict]) -> list[Problem]:
     """Report each loop of parents (a -> b -> a) once, on the loop's first slug."""
     problems = []
@@ -323,6 +560,9 @@ def load_glossary(glossary_dir: Path) -> LoadResult:
     org_path = glossary_dir / ORG_FILE
     org, problems = load_org(org_path, _rel(org_path, glossary_dir))
     env = make_renderer(org)
+    policy, policy_problems = load_policy(glossary_dir, org, env)
+    problems.extend(policy_problems)
+    ctx = policy_context(glossary_dir, policy, org)
     terms: dict[str, Term] = {}
     lines: dict[str, dict] = {}
     duplicates: list[Problem] = []
@@ -332,7 +572,7 @@ def load_glossary(glossary_dir: Path) -> LoadResult:
         problems.append(Problem(_rel(glossary_dir / TERMS_DIR, glossary_dir), 0, "terms", "no term files (*.md) found"))
     for path in files:
         rel = _rel(path, glossary_dir)
-        term, term_problems, key_lines = parse_term(path, rel, env)
+        term, term_problems, key_lines = parse_term(path, rel, env, ctx)
         problems.extend(term_problems)
         if term is None:
             broken.add(path.stem)
@@ -343,9 +583,10 @@ def load_glossary(glossary_dir: Path) -> LoadResult:
         terms[term.slug] = term
         lines[term.slug] = key_lines
     problems.extend(_cross_check(terms, lines, duplicates, broken))
+    problems.extend(_check_policy_links(policy, terms, broken, _rel(glossary_dir / POLICY_FILE, glossary_dir)))
     result = LoadResult(None, problems)
     if result.ok():
-        result.glossary = Glossary(terms=terms, org=org, content_hash=content_hash(glossary_dir))
+        result.glossary = Glossary(terms=terms, org=org, content_hash=content_hash(glossary_dir), policy=policy)
     return result
 
 

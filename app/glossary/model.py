@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.glossary.policy import Policy
+
 Domain = Literal["it", "procurement", "shared"]
 Status = Literal["draft", "approved", "deprecated"]
 
@@ -80,6 +82,7 @@ class Term(FrontMatter):
 
     sections: dict[str, str]
     source: str = ""
+    rules: list[str] = Field(default_factory=list)  # ids of the policy rules "Our rules" cites, in order
 
     @property
     def names(self) -> list[str]:
@@ -98,6 +101,7 @@ class Glossary:
     org: dict
     content_hash: str
     by_name: dict[str, list[str]] = field(default_factory=dict)
+    policy: Policy = field(default_factory=Policy)
 
     def __post_init__(self) -> None:
         if not self.by_name:

@@ -11,7 +11,7 @@ from app.deps import ConversationsDep, ResourcesDep, SettingsDep, StoreDep
 from app.glossary.model import Term
 from app.resources import Resources
 from app.schemas import (
-    AskRequest, AskResponse, FeedbackRequest, FeedbackResponse, Hit, ReferenceOut, SearchResponse, Sections, TermDetail, TermLink, TermList,
+    AskRequest, AskResponse, CaseFacts, CaseOut, CaseRequirement, FeedbackRequest, FeedbackResponse, Hit, ReferenceOut, SearchResponse, Sections, TermDetail, TermLink, TermList,
 )
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -93,6 +93,18 @@ def ask(body: AskRequest, request: Request, resources: ResourcesDep, settings: S
         confidence=result.confidence, answer_markdown=result.markdown, answer_html=result.html,
         terms=[hit(resources, terms[s]) for s in result.terms],
         suggestions=[hit(resources, terms[s]) for s in result.suggestions],
+        case=case_out(resources, result.case) if result.case else None,
+    )
+
+
+def case_out(resources: Resources, case) -> CaseOut:
+    """The computed case as the API returns it, each requirement's term as a Hit."""
+    terms = resources.glossary.terms
+    return CaseOut(
+        facts=CaseFacts(**case.facts.model_dump(), total=case.total),
+        requirements=[CaseRequirement(rule=r.rule, text=r.text, term=hit(resources, terms[r.term]), condition=r.condition)
+                      for r in case.requirements],
+        assumptions=case.assumptions, questions=case.questions,
     )
 
 

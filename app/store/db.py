@@ -44,6 +44,7 @@ class Question(Base):
     focus: Mapped[list] = mapped_column(JSON, default=list)
     terms: Mapped[list] = mapped_column(JSON, default=list)
     suggestions: Mapped[list] = mapped_column(JSON, default=list)
+    facts: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # case facts (app/policy); purged with the text
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now, index=True)
 
 
@@ -132,7 +133,7 @@ class Store:
         cutoff = now() - timedelta(days=older_than_days)
         with Session(self.engine) as session, session.begin():
             result = session.execute(
-                update(Question).where(Question.created_at < cutoff, Question.question.is_not(None)).values(question=None)
+                update(Question).where(Question.created_at < cutoff, Question.question.is_not(None)).values(question=None, facts=None)
             )
             return result.rowcount or 0
 
