@@ -79,6 +79,14 @@ class Retriever:
     def embed(self, text: str) -> np.ndarray:
         return self.embedder.encode([text])[0]
 
+    def embed_many(self, texts: list[str]) -> np.ndarray:
+        """Embed several texts in one batch (one row each)."""
+        return self.embedder.encode(texts)
+
+    def lexical_scores(self, text: str) -> dict[str, float]:
+        """The lexical index's raw score per term for `text` (terms that share no word are left out)."""
+        return self.bm25.scores(text)
+
     def dense_scores(self, vector: np.ndarray) -> dict[str, float]:
         """Best cosine per term over all of its views."""
         if not len(self.index.views):
