@@ -105,7 +105,7 @@ def autolink_prose(linker: Linker, markdown: str) -> str:
 
 def term_page(resources: Resources, term: Term, audience: str | None) -> TermPage:
     """Everything the term page shows; other glossary terms are linked at their first mention."""
-    linker = Linker(resources.glossary, resources.url_for, resources.retriever.spotter)
+    linker = Linker(resources.glossary, resources.url_for, resources.spotter)
     linker.link(term.slug)  # the page's own term: never linked to itself
     sections = []
     for key in section_order(audience):

@@ -2,44 +2,30 @@
 
 from __future__ import annotations
 
-import logging
+from fastapi import APIRouter, HTTPException, Query
 
-from fastapi import APIRouter, HTTPException, Query, Request
-
-from app.answer.pipeline import record_turn
-from app.deps import ConversationsDep, ResourcesDep, SettingsDep, StoreDep
+from app import service
+from app.deps import ResourcesDep, StateDep
 from app.glossary.model import Term
 from app.resources import Resources
 from app.schemas import (
-    AskRequest, AskResponse, FeedbackRequest, FeedbackResponse, Hit, ReferenceOut, SearchResponse, Sections, TermDetail, TermLink, TermList,
+    AskRequest, AskResponse, FeedbackRequest, FeedbackResponse, ReferenceOut, SearchResponse, Sections, TermDetail,
+    TermList,
 )
+from app.service import hit, link
 
 router = APIRouter(prefix="/api", tags=["api"])
-log = logging.getLogger("glossary")
-
-
-def hit(resources: Resources, term: Term, score: float | None = None) -> Hit:
-    return Hit(slug=term.slug, term=term.term, aliases=term.aliases, domain=term.domain, summary=term.summary,
-               url=resources.url_for(term.slug), score=None if score is None else round(score, 4), status=term.status)
-
-
-def link(resources: Resources, slug: str) -> TermLink:
-    return TermLink(slug=slug, term=resources.glossary.terms[slug].term, url=resources.url_for(slug))
+__all__ = ["router", "hit", "link", "term_detail"]
 
 
 @router.get("/search", response_model=SearchResponse, response_model_exclude_none=True)
 def search_terms(
-    resources: ResourcesDep,
-    settings: SettingsDep,
+    state: StateDep,
     q: str = Query(..., min_length=1, description="Words, an acronym or a description."),
     limit: int = Query(10, ge=1, le=50),
 ) -> SearchResponse:
     """Rank glossary terms for a query."""
-    if len(q) > settings.max_question_chars:
-        raise HTTPException(422, f"q is longer than {settings.max_question_chars} characters")
-    ranking = resources.retriever.rank(q, limit=limit)
-    results = [hit(resources, resources.glossary.terms[c.slug], c.score) for c in ranking.candidates]
-    return SearchResponse(query=q, results=results)
+    return service.search(state, q, limit)
 
 
 @router.get("/terms", response_model=TermList, response_model_exclude_none=True)
@@ -71,39 +57,12 @@ def term_detail(resources: Resources, term: Term) -> TermDetail:
 
 
 @router.post("/ask", response_model=AskResponse, response_model_exclude_none=True)
-def ask(body: AskRequest, request: Request, resources: ResourcesDep, settings: SettingsDep,
-        conversations: ConversationsDep) -> AskResponse:
+def ask(body: AskRequest, state: StateDep) -> AskResponse:
     """Answer a question (or explain pasted text), continuing a conversation when an id is given."""
-    question = body.question.strip()
-    if not question:
-        raise HTTPException(422, "question must not be empty")
-    if len(question) > settings.max_question_chars:
-        raise HTTPException(422, f"question is longer than {settings.max_question_chars} characters")
-    conversation = conversations.get(body.conversation_id)
-    if conversation.count >= settings.max_turns:
-        raise HTTPException(422, f"this conversation already has {settings.max_turns} turns, the most one may have; "
-                                 "start a new conversation (ask without conversation_id)")
-    result = resources.answers.answer(question, audience=body.audience, conversation=conversation,
-                                      ctx=resources.ask_context())
-    turn = record_turn(conversations, conversation, question, body.audience, result)
-    request.app.state.metrics.answered(result.intent, result.confident)
-    terms = resources.glossary.terms
-    return AskResponse(
-        conversation_id=conversation.id, turn=turn, intent=result.intent, confident=result.confident,
-        confidence=result.confidence, answer_markdown=result.markdown, answer_html=result.html,
-        terms=[hit(resources, terms[s]) for s in result.terms],
-        suggestions=[hit(resources, terms[s]) for s in result.suggestions],
-    )
+    return service.ask(state, body)
 
 
 @router.post("/feedback", response_model=FeedbackResponse, status_code=201)
-def post_feedback(body: FeedbackRequest, store: StoreDep) -> FeedbackResponse:
+def post_feedback(body: FeedbackRequest, state: StateDep) -> FeedbackResponse:
     """Record a thumbs up or down, with an optional comment, on an answer."""
-    if store is None:
-        raise HTTPException(503, "feedback storage is not available right now")
-    try:
-        feedback_id = store.add_feedback(body.conversation_id, body.turn, body.rating, body.comment.strip())
-    except Exception:
-        log.exception("could not store feedback")
-        raise HTTPException(503, "feedback storage is not available right now; please try again later")
-    return FeedbackResponse(id=feedback_id)
+    return service.feedback(state, body)
