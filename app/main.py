@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from app import openapi, ratelimit
+from app.web import openapi, ratelimit
 from app.config import Settings
 from app.observability import RequestMiddleware
 from app.reload import Reloader
@@ -68,7 +68,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     async def service_error(request: Request, exc: ServiceError) -> JSONResponse:
         return JSONResponse({"detail": exc.detail}, exc.status)
 
-    from app.routes import admin, api, ops
+    from app.web.routes import admin, api, ops
 
     app.include_router(api.router)
     app.include_router(ops.router)
@@ -81,9 +81,9 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
 
 def install_web(app: FastAPI, settings: Settings) -> None:
     """Pages, the embeddable widget, their static files, CORS for widget hosts and security headers."""
-    from app import security
-    from app.routes import pages, widget
-    from app.web import STATIC_DIR, VersionedStatic
+    from app.web import security
+    from app.web.routes import pages, widget
+    from app.web.html import STATIC_DIR, VersionedStatic
 
     app.include_router(pages.router)
     app.include_router(widget.router)

@@ -18,7 +18,7 @@ from app.resources import Resources, load_resources, new_conversations
 from app.search.embedder import Embedder
 
 if TYPE_CHECKING:
-    from app.ratelimit import RateLimiter
+    from app.web.ratelimit import RateLimiter
     from app.reload import Reloader
     from app.store import Store
 

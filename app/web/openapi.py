@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from app.ratelimit import LIMITED
+from app.web.ratelimit import LIMITED
 
 ERROR = {
     "title": "Error",

@@ -17,8 +17,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from app.curation import glossary_health, group_gaps, slugify, stub_markdown, guess_name
-from app.deps import ResourcesDep, SettingsDep, StateDep, StoreDep
-from app.web import render
+from app.web.deps import ResourcesDep, SettingsDep, StateDep, StoreDep
+from app.web.html import render
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 COOKIE = "glossary_admin"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Query
 
 from app import service
-from app.deps import ResourcesDep, StateDep
+from app.web.deps import ResourcesDep, StateDep
 from app.glossary.model import Term
 from app.resources import Resources
 from app.schemas import (

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from app.deps import StateDep
+from app.web.deps import StateDep
 
 router = APIRouter(tags=["ops"])
 

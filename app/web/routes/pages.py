@@ -9,13 +9,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from app import service, views
-from app.deps import ResourcesDep, SettingsDep, StateDep
+from app import service
+from app.web import views
+from app.web.deps import ResourcesDep, SettingsDep, StateDep
 from app.config import Settings
 from app.schemas import AskRequest, FeedbackRequest
 from app.service import ServiceError
 from app.state import AppState
-from app.web import render
+from app.web.html import render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 

@@ -13,11 +13,12 @@ import re
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
-from app import service, views
-from app.deps import ResourcesDep, SettingsDep, StateDep
+from app import service
+from app.web import views
+from app.web.deps import ResourcesDep, SettingsDep, StateDep
 from app.schemas import SpotRequest, SpotResponse, TermCard
-from app.security import normalize_origin, origin_allowed
-from app.web import STATIC_DIR, render
+from app.web.security import normalize_origin, origin_allowed
+from app.web.html import STATIC_DIR, render
 
 router = APIRouter(tags=["widget"])
 
