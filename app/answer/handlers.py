@@ -12,11 +12,12 @@ from typing import Callable
 
 import numpy as np
 
-from app.answer.compose import AUDIENCES, audience_sections, first_sentences
+from app.answer.compose import audience_sections
 from app.answer.context import Answer, AskContext, Intent
 from app.answer.intent import ALTERNATIVE_GAP, Question, Understanding, sense_for
 from app.glossary.model import SECTION_TITLES
 from app.render import to_html
+from app.text import AUDIENCES, first_sentences
 from app.search.retrieve import Ranking, Retriever
 
 # Conversation context: terms related to the previous answer get this much extra score.

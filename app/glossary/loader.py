@@ -13,12 +13,10 @@ from jinja2.sandbox import SandboxedEnvironment
 from pydantic import ValidationError
 
 from app.glossary.model import SECTION_HEADINGS, FrontMatter, Glossary, Term, normalize
+from app.text import ORG_PLACEHOLDER, PLACEHOLDER  # noqa: F401 - PLACEHOLDER is also read as loader.PLACEHOLDER
 
 ORG_FILE = "org.yaml"
 TERMS_DIR = "terms"
-PLACEHOLDER = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
-# The one shape a placeholder may have: a path into org, optionally through `money` (no arithmetic, no calls).
-ORG_PLACEHOLDER = re.compile(r"\{\{\s*org(?:\.[A-Za-z_][A-Za-z0-9_]*)+\s*(?:\|\s*money\s*)?\}\}")
 HEADING = re.compile(r"^##\s+(.+?)\s*$", re.M)
 
 

@@ -37,6 +37,7 @@ from pydantic import ValidationError
 from app.glossary.loader import ORG_FILE, TERMS_DIR, LoadResult, load_glossary, load_org, split_front_matter
 from app.glossary.model import FrontMatter, normalize
 from app.interchange import csv_format, jsonl_format, skos_format
+from app.text import DOMAINS
 from app.interchange.records import (
     COLUMNS, LIST_FIELDS, PLACEHOLDER_TEXT, SECTION_FIELDS, SOURCE_FIELDS, RowError, clean_block, clean_line,
     dump_front_matter, empty_record, first_sentence, front_matter_data, slugify, term_file_text,
@@ -45,7 +46,6 @@ from app.interchange.records import (
 READERS = {"csv": csv_format.read, "jsonl": jsonl_format.read, "skos": skos_format.read}
 DEFAULT_OWNER = "Glossary curators"
 IMPORTED_TAG = "imported"
-DOMAINS = ("it", "procurement", "shared")
 # Sections a complete term has; "our_rules" may stay empty.
 _REQUIRED_SECTIONS = ("for_procurement", "for_it", "example")
 
@@ -377,7 +377,7 @@ def plan_import(glossary_dir: Path, sources: list[Source], *, force: bool = Fals
         if source.format not in READERS:
             raise ValueError(f"unknown format {source.format!r} (use {', '.join(READERS)})")
         if source.domain is not None and source.domain not in DOMAINS:
-            raise ValueError(f"unknown domain {source.domain!r} (use {', '.join(DOMAINS)})")
+            raise ValueError(f"unknown domain {source.domain!r} (use {', '.join(sorted(DOMAINS))})")
     glossary_dir = Path(glossary_dir)
     today = today or date.today()
     owner = clean_line(owner) or DEFAULT_OWNER

@@ -18,7 +18,7 @@ from typing import Iterable, TextIO
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
 
-from app.interchange.records import slugify
+from app.text import slugify
 from app.interchange.rows import RawRow
 
 GLOSSARY_NS = Namespace("https://glossary-assistant.invalid/ns#")

@@ -16,9 +16,8 @@ from app.answer.compose import Linker
 from app.glossary.model import SECTION_TITLES, Term, normalize
 from app.render import to_html
 from app.resources import Resources
+from app.text import AUDIENCES, DOMAINS
 
-AUDIENCES = {"procurement": "Procurement", "it": "IT"}
-DOMAINS = {"procurement": "Procurement", "it": "IT", "shared": "Procurement & IT"}
 STATUSES = {"approved": "Approved", "draft": "Draft", "deprecated": "Deprecated"}
 # Stable anchors, so people can link to a term's "our rules" and have the link keep working.
 ANCHORS = {"definition": "definition", "procurement": "for-procurement", "it": "for-it", "rules": "our-rules",

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from app.curation import glossary_health, group_gaps, slugify, stub_markdown, guess_name
+from app.curation import glossary_health, group_gaps, guess_name, stub_markdown, stub_slug
 from app.web.deps import ResourcesDep, SettingsDep, StateDep, StoreDep
 from app.web.html import render
 
@@ -121,7 +121,7 @@ async def gap_stub(number: int, user: Curator, resources: ResourcesDep, settings
     groups = await _from_db(_gaps, resources, settings, store)
     if not 0 <= number < len(groups):
         raise HTTPException(404, f"no gap group {number}")
-    name = slugify(guess_name(groups[number].title))
+    name = stub_slug(guess_name(groups[number].title))
     return Response(stub_markdown(groups[number]), media_type="text/markdown; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}.md"'})
 
@@ -134,7 +134,7 @@ async def gap_stubs(user: Curator, resources: ResourcesDep, settings: SettingsDe
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         used: set[str] = set()
         for group in groups:
-            name = slugify(guess_name(group.title))
+            name = stub_slug(guess_name(group.title))
             while name in used:
                 name += "-2"
             used.add(name)
