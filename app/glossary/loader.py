@@ -196,29 +196,49 @@ def render_section(
 
 def parse_term(path: Path, rel: str, env: SandboxedEnvironment) -> tuple[Term | None, list[Problem], dict]:
     """Parse one term file; return the term (or None) and its own problems."""
-    problems: list[Problem] = []
+    read = _read_front_matter(path, rel)
+    if isinstance(read, Problem):
+        return None, [read], {}
+    data, front, body, body_line = read
+    lines = {key: _key_line(front, str(key)) for key in data}
+    meta, problems = _validate_front_matter(data, lines, rel)
+    if meta is not None and meta.slug != path.stem:
+        problems.append(Problem(rel, lines.get("slug", 1), "slug", f"'{meta.slug}' must match the file name '{path.stem}'"))
+    rendered = _render_sections(body, body_line, env, rel, problems)
+    if meta is None or problems:
+        return None, problems, lines
+    return Term(**meta.model_dump(), sections=rendered, source=rel), problems, lines
+
+
+def _read_front_matter(path: Path, rel: str) -> tuple[dict, str, str, int] | Problem:
+    """The file's front matter as a mapping (with its text, the body and the body's first line), or why not."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        return None, [Problem(rel, 0, "file", f"cannot read file: {exc}")], {}
+        return Problem(rel, 0, "file", f"cannot read file: {exc}")
     split = split_front_matter(text)
     if split is None:
-        return None, [Problem(rel, 1, "front matter", "file must start with '---' YAML front matter closed by '---'")], {}
+        return Problem(rel, 1, "front matter", "file must start with '---' YAML front matter closed by '---'")
     front, body, body_line = split
     try:
         data = yaml.load(front, Loader=_Loader) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark else 1
-        return None, [Problem(rel, line, "front matter", f"invalid YAML: {getattr(exc, 'problem', exc)}")], {}
+        return Problem(rel, line, "front matter", f"invalid YAML: {getattr(exc, 'problem', exc)}")
     except RecursionError:
-        return None, [Problem(rel, 2, "front matter", "invalid YAML: nested too deeply")], {}
+        return Problem(rel, 2, "front matter", "invalid YAML: nested too deeply")
     if not isinstance(data, dict):
-        return None, [Problem(rel, 2, "front matter", "must be a YAML mapping")], {}
-    lines = {key: _key_line(front, str(key)) for key in data}
+        return Problem(rel, 2, "front matter", "must be a YAML mapping")
+    return data, front, body, body_line
+
+
+def _validate_front_matter(data: dict, lines: dict, rel: str) -> tuple[FrontMatter | None, list[Problem]]:
+    """The front matter checked against the schema; each invalid field is a problem on its line."""
     try:
-        meta = FrontMatter.model_validate(data)
+        return FrontMatter.model_validate(data), []
     except ValidationError as exc:
+        problems = []
         for err in exc.errors():
             field = ".".join(str(p) for p in err["loc"]) or "front matter"
             top = str(err["loc"][0]) if err["loc"] else ""
@@ -228,10 +248,12 @@ def parse_term(path: Path, rel: str, env: SandboxedEnvironment) -> tuple[Term | 
             elif err["type"] == "extra_forbidden":
                 message = "unknown field"
             problems.append(Problem(rel, lines.get(top, 1), field, message))
-        meta = None
-    if meta is not None and meta.slug != path.stem:
-        problems.append(Problem(rel, lines.get("slug", 1), "slug", f"'{meta.slug}' must match the file name '{path.stem}'"))
+        return None, problems
 
+
+def _render_sections(body: str, body_line: int, env: SandboxedEnvironment, rel: str,
+                     problems: list[Problem]) -> dict[str, str]:
+    """Every known section rendered against org; unknown, missing and empty sections are problems."""
     raw_sections, unknown = parse_sections(body, body_line)
     for line, heading in unknown:
         problems.append(Problem(rel, line, "sections", f"unknown heading '## {heading}' (allowed: {', '.join(SECTION_HEADINGS)})"))
@@ -245,9 +267,10 @@ def parse_term(path: Path, rel: str, env: SandboxedEnvironment) -> tuple[Term | 
             problems.append(Problem(rel, line - 1, f"section {heading}", "section is empty"))
         rendered[key], section_problems = render_section(env, raw, line, rel, f"section {heading}")
         problems.extend(section_problems)
-    if meta is None or problems:
-        return None, problems, lines
-    return Term(**meta.model_dump(), sections=rendered, source=rel), problems, lines
+    return rendered
+
+
+Owners = dict[str, list[tuple[str, str]]]  # normalized name -> (slug, name) of every term holding it
 
 
 def _cross_check(terms: dict[str, Term], lines: dict[str, dict], dup: list[Problem], broken: set[str]) -> list[Problem]:
@@ -258,44 +281,57 @@ def _cross_check(terms: dict[str, Term], lines: dict[str, dict], dup: list[Probl
     """
     problems = list(dup)
     known = set(terms) | broken
-    owners: dict[str, list[tuple[str, str]]] = {}
+    owners: Owners = {}
     for slug, term in terms.items():
         for name in term.names:
             holders = owners.setdefault(normalize(name), [])
             if all(s != slug for s, _ in holders):
                 holders.append((slug, name))
     for slug, term in terms.items():
-        line = lines[slug]
-        declared = {normalize(a) for a in term.ambiguous}
-        for name in term.ambiguous:
-            if normalize(name) not in {normalize(a) for a in term.aliases}:
-                problems.append(Problem(term.source, line.get("ambiguous", 1), "ambiguous", f"'{name}' is not one of the aliases"))
-        for name in term.names:
-            others = [(s, n) for s, n in owners[normalize(name)] if s != slug]
-            for other, _ in others:
-                both = normalize(name) in declared and normalize(name) in {normalize(a) for a in terms[other].ambiguous}
-                if not both and slug < other:
-                    problems.append(Problem(term.source, line.get("aliases", 1), "aliases",
-                                            f"'{name}' is also a name or alias of '{other}' ({terms[other].source}); "
-                                            "remove it from one term or declare it under 'ambiguous' on both"))
-        for name in term.ambiguous:
-            if len(owners.get(normalize(name), [])) < 2:
-                problems.append(Problem(term.source, line.get("ambiguous", 1), "ambiguous",
-                                        f"'{name}' is declared ambiguous but no other term uses it", "warning"))
-        for target in term.related:
-            if target == slug:
-                problems.append(Problem(term.source, line.get("related", 1), "related", "a term cannot be related to itself"))
-            elif target not in known:
-                problems.append(Problem(term.source, line.get("related", 1), "related", f"'{target}' is not a known slug"))
-        if term.status == "deprecated" and not term.replaced_by:
-            problems.append(Problem(term.source, line.get("status", 1), "replaced_by", "a deprecated term must name its replacement"))
-        if term.replaced_by and term.replaced_by not in known:
-            problems.append(Problem(term.source, line.get("replaced_by", 1), "replaced_by", f"'{term.replaced_by}' is not a known slug"))
-        if term.parent == slug:
-            problems.append(Problem(term.source, line.get("parent", 1), "parent", "a term cannot be its own parent"))
-        elif term.parent and term.parent not in known:
-            problems.append(Problem(term.source, line.get("parent", 1), "parent", f"'{term.parent}' is not a known slug"))
+        problems.extend(_name_problems(slug, term, terms, owners, lines[slug]))
+        problems.extend(_link_problems(slug, term, known, lines[slug]))
     problems.extend(_parent_cycles(terms, lines))
+    return problems
+
+
+def _name_problems(slug: str, term: Term, terms: dict[str, Term], owners: Owners, line: dict) -> list[Problem]:
+    """Names and aliases another term also holds, and ambiguity declarations that do not fit."""
+    problems = []
+    declared = {normalize(a) for a in term.ambiguous}
+    for name in term.ambiguous:
+        if normalize(name) not in {normalize(a) for a in term.aliases}:
+            problems.append(Problem(term.source, line.get("ambiguous", 1), "ambiguous", f"'{name}' is not one of the aliases"))
+    for name in term.names:
+        others = [(s, n) for s, n in owners[normalize(name)] if s != slug]
+        for other, _ in others:
+            both = normalize(name) in declared and normalize(name) in {normalize(a) for a in terms[other].ambiguous}
+            if not both and slug < other:
+                problems.append(Problem(term.source, line.get("aliases", 1), "aliases",
+                                        f"'{name}' is also a name or alias of '{other}' ({terms[other].source}); "
+                                        "remove it from one term or declare it under 'ambiguous' on both"))
+    for name in term.ambiguous:
+        if len(owners.get(normalize(name), [])) < 2:
+            problems.append(Problem(term.source, line.get("ambiguous", 1), "ambiguous",
+                                    f"'{name}' is declared ambiguous but no other term uses it", "warning"))
+    return problems
+
+
+def _link_problems(slug: str, term: Term, known: set[str], line: dict) -> list[Problem]:
+    """Related, replaced_by and parent links that do not resolve (or point at the term itself)."""
+    problems = []
+    for target in term.related:
+        if target == slug:
+            problems.append(Problem(term.source, line.get("related", 1), "related", "a term cannot be related to itself"))
+        elif target not in known:
+            problems.append(Problem(term.source, line.get("related", 1), "related", f"'{target}' is not a known slug"))
+    if term.status == "deprecated" and not term.replaced_by:
+        problems.append(Problem(term.source, line.get("status", 1), "replaced_by", "a deprecated term must name its replacement"))
+    if term.replaced_by and term.replaced_by not in known:
+        problems.append(Problem(term.source, line.get("replaced_by", 1), "replaced_by", f"'{term.replaced_by}' is not a known slug"))
+    if term.parent == slug:
+        problems.append(Problem(term.source, line.get("parent", 1), "parent", "a term cannot be its own parent"))
+    elif term.parent and term.parent not in known:
+        problems.append(Problem(term.source, line.get("parent", 1), "parent", f"'{term.parent}' is not a known slug"))
     return problems
 
 
