@@ -115,7 +115,7 @@ def _service_state(settings: Settings, *, record: bool = False) -> AppState:
         return start(AppState(settings), record=record)
     except GlossaryInvalid as exc:  # pragma: no cover - checked just above
         typer.echo(str(exc), err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(1) from exc
 
 
 def _refused(exc: Exception) -> typer.Exit:
@@ -140,7 +140,7 @@ def search(query: str, limit: int = typer.Option(5, min=1, max=50), glossary_dir
     try:
         results = service.search(state, query, limit).results
     except service.ServiceError as exc:
-        raise _refused(exc)
+        raise _refused(exc) from exc
     for h in results:
         typer.echo(f"{h.score or 0.0:.3f}  {h.term}  ({h.slug})  {h.summary}")
 
@@ -162,7 +162,7 @@ def ask(question: str, audience: Optional[str] = typer.Option(None, help="procur
         data = service.ask(state, AskRequest(question=question, audience=audience)).model_dump(mode="json",
                                                                                                 exclude_none=True)
     except (service.ServiceError, ValidationError) as exc:
-        raise _refused(exc)
+        raise _refused(exc) from exc
     finally:
         if state.store is not None:
             state.store.dispose()
@@ -186,7 +186,7 @@ def eval_(file: Path = typer.Argument(..., help="Questions in the dev_questions.
         items = load_questions(file)
     except (OSError, ValueError) as exc:
         typer.echo(str(exc), err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(2) from exc
     # Evaluation questions are not real users' questions: no database, so nothing reaches the curators' gaps.
     state = _service_state(_settings(glossary_dir, index_dir))
 
@@ -246,7 +246,7 @@ def reload(url: str = typer.Option("http://127.0.0.1:8000", help="Base URL of th
         r = httpx.post(f"{url.rstrip('/')}/admin/reload", headers=headers, timeout=300)
     except httpx.HTTPError as exc:
         typer.echo(f"cannot reach {url}: {exc}", err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(2) from exc
     data = r.json()
     if r.status_code >= 400 and "status" not in data:
         typer.echo(f"{r.status_code}: {data.get('detail')}", err=True)

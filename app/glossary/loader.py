@@ -13,7 +13,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from pydantic import ValidationError
 
 from app.glossary.model import SECTION_HEADINGS, FrontMatter, Glossary, Term, normalize
-from app.text import ORG_PLACEHOLDER, PLACEHOLDER  # noqa: F401 - PLACEHOLDER is also read as loader.PLACEHOLDER
+from app.text import ORG_PLACEHOLDER, PLACEHOLDER
 
 ORG_FILE = "org.yaml"
 TERMS_DIR = "terms"

@@ -37,10 +37,10 @@ from pydantic import ValidationError
 from app.glossary.loader import ORG_FILE, TERMS_DIR, LoadResult, load_glossary, load_org, split_front_matter
 from app.glossary.model import FrontMatter, normalize
 from app.interchange import csv_format, jsonl_format, skos_format
-from app.text import DOMAINS
+from app.text import DOMAINS, slugify
 from app.interchange.records import (
     COLUMNS, LIST_FIELDS, PLACEHOLDER_TEXT, SECTION_FIELDS, SOURCE_FIELDS, RowError, clean_block, clean_line,
-    dump_front_matter, empty_record, first_sentence, front_matter_data, slugify, term_file_text,
+    dump_front_matter, empty_record, first_sentence, front_matter_data, term_file_text,
 )
 
 READERS = {"csv": csv_format.read, "jsonl": jsonl_format.read, "skos": skos_format.read}

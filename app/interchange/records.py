@@ -18,7 +18,7 @@ from jinja2 import TemplateError
 
 from app.glossary.loader import TERMS_DIR, GlossaryInvalid, load_glossary, make_renderer, parse_sections, split_front_matter
 from app.glossary.model import SECTION_HEADINGS, FrontMatter
-from app.text import CONTROL_CHARS, ORG_PLACEHOLDER_PATTERN, slugify
+from app.text import CONTROL_CHARS, ORG_PLACEHOLDER_PATTERN
 from app.text import first_sentence as text_first_sentence
 
 # Front-matter fields in the order curators write them.
