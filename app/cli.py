@@ -8,7 +8,7 @@ import sys
 import time
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
@@ -21,7 +21,7 @@ cli = typer.Typer(help="Shared-glossary assistant for procurement and IT.", no_a
 
 
 def _settings(glossary_dir: Optional[Path], index_dir: Optional[Path]) -> Settings:
-    overrides = {}
+    overrides: dict[str, Any] = {}
     if glossary_dir:
         overrides["glossary_dir"] = glossary_dir
     if index_dir:
@@ -262,4 +262,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -62,7 +62,8 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"detail": _readable(exc.errors()), "errors": jsonable(exc.errors())}, 422)
+        errors = list(exc.errors())
+        return JSONResponse({"detail": _readable(errors), "errors": jsonable(errors)}, 422)
 
     @app.exception_handler(ServiceError)
     async def service_error(request: Request, exc: ServiceError) -> JSONResponse:

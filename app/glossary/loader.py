@@ -6,6 +6,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 from jinja2 import StrictUndefined, TemplateError
@@ -20,7 +21,13 @@ TERMS_DIR = "terms"
 HEADING = re.compile(r"^##\s+(.+?)\s*$", re.M)
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when PyYAML has it: ~10x faster
+if TYPE_CHECKING:
+    _SafeLoader = yaml.SafeLoader
+else:  # libyaml when PyYAML has it: ~10x faster
+    _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_SafeLoader):
     """Safe YAML that leaves dates as text, so pydantic reports a bad date like any other field."""
 
 

@@ -126,7 +126,9 @@ def read_records(glossary_dir: Path, *, rendered: bool = False) -> tuple[list[di
             sections = dict(term.sections)
         else:
             text = (Path(glossary_dir) / TERMS_DIR / f"{slug}.md").read_text(encoding="utf-8")
-            _, body, first_line = split_front_matter(text)  # type: ignore[misc] - valid file
+            split = split_front_matter(text)
+            assert split is not None  # the glossary loaded, so every term file has front matter
+            _, body, first_line = split
             raw, _ = parse_sections(body, first_line)
             sections = {key: value for key, (value, _) in raw.items()}
         records.append(record_from_front(FrontMatter.model_validate(term.model_dump(include=set(FIELDS))), sections))

@@ -32,7 +32,7 @@ def first(form: dict[str, list[str]], name: str) -> str:
 
 
 def chat_context(settings: Settings, **extra: object) -> dict:
-    context = {"examples": views.EXAMPLES, "audience": None, "conversation_id": "", "earlier": [],
+    context: dict[str, object] = {"examples": views.EXAMPLES, "audience": None, "conversation_id": "", "earlier": [],
                "turn": None, "error": None, "question": "", "max_chars": settings.max_question_chars}
     context.update(extra)
     return context
