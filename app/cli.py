@@ -8,17 +8,20 @@ import sys
 import time
 from enum import Enum
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
 from app.config import Settings
 
+if TYPE_CHECKING:
+    from app.state import AppState
+
 cli = typer.Typer(help="Shared-glossary assistant for procurement and IT.", no_args_is_help=True, add_completion=False)
 
 
 def _settings(glossary_dir: Optional[Path], index_dir: Optional[Path]) -> Settings:
-    overrides = {}
+    overrides: dict[str, Any] = {}
     if glossary_dir:
         overrides["glossary_dir"] = glossary_dir
     if index_dir:
@@ -113,71 +116,96 @@ def _fewer_malloc_arenas(arenas: int = 2) -> None:
         pass
 
 
-def _client(settings: Settings, **overrides):
-    """The service in-process, for one command: no file watch, no per-client rate limit."""
-    from fastapi.testclient import TestClient
-
+def _service_state(settings: Settings, *, record: bool = False) -> AppState:
+    """The service in-process, for one command: no web server, no file watch, no database unless `record`."""
     from app.glossary.loader import GlossaryInvalid
-    from app.main import create_app
+    from app.state import AppState, start
 
-    settings = settings.model_copy(update={"watch_glossary": False, "rate_limit_per_minute": 0, **overrides})
+    settings = settings.model_copy(update={"watch_glossary": False})
     _load_or_exit(settings)
     try:
-        return TestClient(create_app(settings))
+        return start(AppState(settings), record=record)
     except GlossaryInvalid as exc:  # pragma: no cover - checked just above
         typer.echo(str(exc), err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(1) from exc
+
+
+def _refused(exc: Exception) -> typer.Exit:
+    """Print why the service refused the input; exit status 2."""
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError):
+        message = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+    else:
+        message = str(exc)
+    typer.echo(message, err=True)
+    return typer.Exit(2)
 
 
 @cli.command()
 def search(query: str, limit: int = typer.Option(5, min=1, max=50), glossary_dir: Optional[Path] = GlossaryOpt,
            index_dir: Optional[Path] = IndexOpt) -> None:
     """Show the best-matching terms for a query."""
-    with _client(_settings(glossary_dir, index_dir)) as client:
-        r = client.get("/api/search", params={"q": query, "limit": limit})
-        if r.status_code != 200:
-            typer.echo(r.json().get("detail"), err=True)
-            raise typer.Exit(2)
-        for h in r.json()["results"]:
-            typer.echo(f"{h['score']:.3f}  {h['term']}  ({h['slug']})  {h['summary']}")
+    from app import service
+
+    state = _service_state(_settings(glossary_dir, index_dir))
+    try:
+        results = service.search(state, query, limit).results
+    except service.ServiceError as exc:
+        raise _refused(exc) from exc
+    for h in results:
+        typer.echo(f"{h.score or 0.0:.3f}  {h.term}  ({h.slug})  {h.summary}")
 
 
 @cli.command()
 def ask(question: str, audience: Optional[str] = typer.Option(None, help="procurement or it"),
         as_json: bool = typer.Option(False, "--json", help="Print the whole API response."),
+        record: bool = typer.Option(False, "--record",
+                                    help="Record the question in the database (curators' gaps), as the web service does."),
         glossary_dir: Optional[Path] = GlossaryOpt, index_dir: Optional[Path] = IndexOpt) -> None:
-    """Ask a question and print the answer."""
-    with _client(_settings(glossary_dir, index_dir)) as client:
-        r = client.post("/api/ask", json={"question": question, "audience": audience})
-        if r.status_code != 200:
-            typer.echo(r.json().get("detail"), err=True)
-            raise typer.Exit(2)
-        data = r.json()
-        if as_json:
-            typer.echo(json.dumps(data, indent=2))
-        else:
-            typer.echo(f"[{data['intent']}, confident={data['confident']} ({data['confidence']:.2f})]\n")
-            typer.echo(data["answer_markdown"])
+    """Ask a question and print the answer (nothing is recorded unless --record)."""
+    from pydantic import ValidationError
+
+    from app import service
+    from app.schemas import AskRequest
+
+    state = _service_state(_settings(glossary_dir, index_dir), record=record)
+    try:
+        data = service.ask(state, AskRequest(question=question, audience=audience)).model_dump(mode="json",
+                                                                                                exclude_none=True)
+    except (service.ServiceError, ValidationError) as exc:
+        raise _refused(exc) from exc
+    finally:
+        if state.store is not None:
+            state.store.dispose()
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+    else:
+        typer.echo(f"[{data['intent']}, confident={data['confident']} ({data['confidence']:.2f})]\n")
+        typer.echo(data["answer_markdown"])
 
 
 @cli.command("eval")
 def eval_(file: Path = typer.Argument(..., help="Questions in the dev_questions.jsonl format."),
           misses: bool = typer.Option(True, help="List the questions that missed."),
           glossary_dir: Optional[Path] = GlossaryOpt, index_dir: Optional[Path] = IndexOpt) -> None:
-    """Score a question file through POST /api/ask, per kind."""
+    """Score a question file through the ask service (as POST /api/ask answers), per kind; records nothing."""
+    from app import service
     from app.evaluate import evaluate, load_questions
+    from app.schemas import AskRequest
 
     try:
         items = load_questions(file)
     except (OSError, ValueError) as exc:
         typer.echo(str(exc), err=True)
-        raise typer.Exit(2)
-    import tempfile
+        raise typer.Exit(2) from exc
+    # Evaluation questions are not real users' questions: no database, so nothing reaches the curators' gaps.
+    state = _service_state(_settings(glossary_dir, index_dir))
 
-    # Evaluation questions are not real users' questions: keep them out of the curators' gaps.
-    with tempfile.TemporaryDirectory() as tmp, \
-            _client(_settings(glossary_dir, index_dir), database_url=f"sqlite:///{tmp}/eval.db") as client:
-        report = evaluate(client, items)
+    def ask_one(body: dict) -> dict:
+        return service.ask(state, AskRequest(**body)).model_dump(mode="json", exclude_none=True)
+
+    report = evaluate(ask_one, items)
     typer.echo(report.text(show_misses=misses))
 
 
@@ -230,7 +258,7 @@ def reload(url: str = typer.Option("http://127.0.0.1:8000", help="Base URL of th
         r = httpx.post(f"{url.rstrip('/')}/admin/reload", headers=headers, timeout=300)
     except httpx.HTTPError as exc:
         typer.echo(f"cannot reach {url}: {exc}", err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(2) from exc
     data = r.json()
     if r.status_code >= 400 and "status" not in data:
         typer.echo(f"{r.status_code}: {data.get('detail')}", err=True)
@@ -246,4 +274,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -13,6 +13,7 @@ from app.glossary.loader import load_glossary
 from app.glossary.model import Glossary
 from app.search.embedder import Embedder
 from app.search.text import STOPWORDS
+from app.text import slugify
 
 SIMILAR = 0.72  # cosine at which two gap questions count as the same missing term
 
@@ -69,15 +70,16 @@ def guess_name(question: str) -> str:
     return " ".join(words[:3]).capitalize() or "New term"
 
 
-def slugify(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "new-term"
+def stub_slug(name: str) -> str:
+    """The slug of a drafted term ('new-term' when the name has no letters or digits)."""
+    return slugify(name, "new-term")
 
 
 def stub_markdown(group: GapGroup, today: date | None = None) -> str:
     """A draft term file in the glossary format, with the questions that asked for it."""
     name = guess_name(group.title)
     front = {
-        "term": name, "slug": slugify(name), "aliases": [], "domain": "shared",
+        "term": name, "slug": stub_slug(name), "aliases": [], "domain": "shared",
         "summary": "TODO: one plain sentence a newcomer understands.", "status": "draft",
         "related": list(group.suggestions[:3]), "owners": ["Glossary curators"],
         "reviewed": (today or date.today()).isoformat(), "references": [], "tags": ["from-gaps"],

@@ -1,4 +1,4 @@
-"""Dev-set evaluation: run questions through POST /api/ask and score them as ../shared/eval/README.md says."""
+"""Dev-set evaluation: run questions through the ask service and score them as ../shared/eval/README.md says."""
 
 from __future__ import annotations
 
@@ -6,6 +6,10 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Callable
+
+# Asks one question: takes a POST /api/ask body, returns the AskResponse as JSON-like data.
+Asker = Callable[[dict], dict]
 
 
 @dataclass
@@ -80,18 +84,29 @@ def score(item: dict, response: dict) -> bool:
     return all(any(matches(e, h) for h in window) for e in expect)
 
 
-def evaluate(client, items: list[dict]) -> Report:
-    """Ask every question through the API client (following `turns`) and score it."""
+def over_http(client: Any) -> Asker:
+    """An Asker that goes through POST /api/ask of a (test) client, for checking a running service."""
+
+    def ask(body: dict) -> dict:
+        r = client.post("/api/ask", json=body)
+        r.raise_for_status()
+        data: dict = r.json()
+        return data
+
+    return ask
+
+
+def evaluate(ask: Asker | Any, items: list[dict]) -> Report:
+    """Ask every question (following `turns`) and score it; `ask` may also be an HTTP (test) client."""
+    if not callable(ask):  # a client, as callers before the in-process service passed
+        ask = over_http(ask)
     report = Report()
     for item in items:
         turns = item.get("turns") or [item["question"]]
         conversation_id = None
         response: dict = {}
         for text in turns:
-            r = client.post("/api/ask", json={"question": text, "audience": item.get("audience"),
-                                              "conversation_id": conversation_id})
-            r.raise_for_status()
-            response = r.json()
+            response = ask({"question": text, "audience": item.get("audience"), "conversation_id": conversation_id})
             conversation_id = response["conversation_id"]
         report.outcomes.append(Outcome(
             id=item.get("id", ""), kind=item.get("kind", "?"), question=item["question"], expect=item.get("expect", []),

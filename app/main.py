@@ -6,18 +6,22 @@ import asyncio
 import contextlib
 import logging
 from contextlib import asynccontextmanager
+from typing import AsyncIterator
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from app import openapi, ratelimit
-from app.answer.conversation import StoredConversations
+from app.web import openapi, ratelimit
 from app.config import Settings
-from app.observability import Metrics, RequestMiddleware
+from app.observability import RequestMiddleware
 from app.reload import Reloader
-from app.resources import load_resources, new_conversations
 from app.search.embedder import Embedder
+from app.service import ServiceError
+from app.state import AppState, open_store, start
+from app.store import Store
+
+__all__ = ["create_app", "install_web", "open_store"]
 
 log = logging.getLogger("glossary")
 
@@ -30,42 +34,42 @@ def _readable(errors: list[dict]) -> str:
     return "; ".join(parts)
 
 
-def create_app(settings: Settings | None = None, *, embedder: Embedder | None = None, store=None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, embedder: Embedder | None = None, store: Store | None = None) -> FastAPI:
     """Build the service; the glossary, embedder and index are loaded once, at start."""
     settings = settings or Settings()
+    state = AppState(settings)
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):
-        app.state.resources = load_resources(settings, embedder=embedder)
-        app.state.metrics.index_loaded(app.state.resources.index.manifest)
-        app.state.store = store if store is not None else open_store(settings)
-        app.state.conversations = StoredConversations(app.state.store, app.state.memory_conversations,
-                                                      settings.conversation_ttl_seconds, log)
-        app.state.reloader = Reloader(app.state, settings)
-        watcher = asyncio.create_task(app.state.reloader.watch()) if settings.watch_glossary else None
-        yield
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, AppState]]:
+        start(state, embedder=embedder, store=store)
+        state.reloader = Reloader(state, settings)
+        watcher = asyncio.create_task(state.reloader.watch()) if settings.watch_glossary else None
+        yield {"app_state": state}
         if watcher is not None:
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
-        if app.state.store is not None:
-            app.state.store.dispose()
+        if state.store is not None:
+            state.store.dispose()
 
     app = FastAPI(title="Glossary assistant", version="0.1.0", lifespan=lifespan,
                   description="Linked definitions of IT and procurement terms, with the company's rules.")
-    app.state.settings = settings
-    app.state.memory_conversations = new_conversations(settings)
-    app.state.conversations = app.state.memory_conversations
-    app.state.metrics = Metrics()
+    # The typed state replaces Starlette's untyped attribute bag (nothing in Starlette reads app.state).
+    app.state = state  # type: ignore[assignment]
     # Added first so it runs inside RequestMiddleware: a 429 is still timed, counted and logged.
-    ratelimit.install(app, settings)
-    app.add_middleware(RequestMiddleware, metrics=app.state.metrics, max_body_bytes=settings.max_body_bytes)
+    state.rate_limiter = ratelimit.install(app, settings)
+    app.add_middleware(RequestMiddleware, metrics=state.metrics, max_body_bytes=settings.max_body_bytes)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError):
-        return JSONResponse({"detail": _readable(exc.errors()), "errors": jsonable(exc.errors())}, 422)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = list(exc.errors())
+        return JSONResponse({"detail": _readable(errors), "errors": jsonable(errors)}, 422)
 
-    from app.routes import admin, api, ops
+    @app.exception_handler(ServiceError)
+    async def service_error(request: Request, exc: ServiceError) -> JSONResponse:
+        return JSONResponse({"detail": exc.detail}, exc.status)
+
+    from app.web.routes import admin, api, ops
 
     app.include_router(api.router)
     app.include_router(ops.router)
@@ -82,26 +86,14 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
 
 def install_web(app: FastAPI, settings: Settings) -> None:
     """Pages, the embeddable widget, their static files, CORS for widget hosts and security headers."""
-    from app import security
-    from app.routes import pages, widget
-    from app.web import STATIC_DIR, VersionedStatic
+    from app.web import security
+    from app.web.routes import pages, widget
+    from app.web.html import STATIC_DIR, VersionedStatic
 
     app.include_router(pages.router)
     app.include_router(widget.router)
     app.mount("/static", VersionedStatic(directory=STATIC_DIR), name="static")
     security.install(app, settings)
-
-
-def open_store(settings: Settings):
-    """Open the database; if it cannot be reached yet, serve anyway (the store retries on use)."""
-    from app.store import Store
-
-    store = Store(settings.database_url)
-    try:
-        store.purge_question_text(settings.question_retention_days)
-    except Exception:
-        log.warning("could not apply the question retention period now; will retry", exc_info=True)
-    return store
 
 
 def jsonable(errors: list[dict]) -> list[dict]:

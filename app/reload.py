@@ -1,6 +1,6 @@
 """Hot reload: validate the changed glossary, re-embed what changed, swap atomically; else keep serving.
 
-Requests read `app.state.resources` once; a reload builds a complete new Resources object beside the
+Requests read `AppState.resources` once; a reload builds a complete new Resources object beside the
 old one and replaces the reference in one assignment, so a request sees either the old glossary or
 the new one, never a mix, and never an error because a rebuild is running.
 """
@@ -13,10 +13,15 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 from app.glossary.loader import load_glossary
 from app.resources import assemble
 from app.search.index import build_index, save_index
+
+if TYPE_CHECKING:
+    from app.config import Settings
+    from app.state import AppState
 
 log = logging.getLogger("glossary.reload")
 
@@ -39,7 +44,7 @@ class ReloadResult:
 class Reloader:
     """One per app. Reloads are serialized; each one either swaps in a complete new glossary or nothing."""
 
-    def __init__(self, state, settings):
+    def __init__(self, state: AppState, settings: Settings):
         self.state = state
         self.settings = settings
         self._lock = threading.Lock()
@@ -59,6 +64,7 @@ class Reloader:
 
     def _reload(self, reason: str) -> ReloadResult:
         old = self.state.resources
+        assert old is not None  # the reloader starts once the first glossary is loaded
         loaded = load_glossary(self.settings.glossary_dir)
         if loaded.glossary is None:
             return ReloadResult("rejected", f"{reason}: the glossary has errors; still serving the previous version",

@@ -9,13 +9,14 @@ from typing import Callable
 from app.answer.cache import AnswerCache
 from app.answer.compose import Composer
 from app.answer.conversation import MemoryConversations
-from app.answer.pipeline import AskContext
+from app.answer.context import AskContext
 from app.config import Settings
 from app.glossary.loader import Problem, load_or_raise
 from app.glossary.model import Glossary
 from app.search.embedder import Embedder, make_embedder
 from app.search.index import IndexError_, SearchIndex, build_index, load_index, save_index
 from app.search.retrieve import Retriever
+from app.search.spotter import Spotter
 
 log = logging.getLogger("glossary")
 
@@ -36,6 +37,15 @@ class Resources:
 
     def ask_context(self) -> AskContext:
         return AskContext(self.glossary, self.retriever, self.composer, self.settings.confidence_threshold)
+
+    @property
+    def spotter(self) -> Spotter:
+        """Finds glossary names and aliases in text (the widget, page links, answers)."""
+        return self.retriever.spotter
+
+    def lexical_scores(self, text: str) -> dict[str, float]:
+        """The lexical index's raw score per term for `text`."""
+        return self.retriever.lexical_scores(text)
 
 
 def term_url(settings: Settings, slug: str) -> str:

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field
 
+from app.text import CONTROL_CHARS
+
 Audience = Literal["procurement", "it"]
 Intent = Literal["define", "compare", "explain", "follow-up", "clarify", "unknown"]
 
-# Control characters other than tab and newlines: never meaningful in a question or comment, and
-# PostgreSQL refuses NUL in text.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def clean_text(value: str) -> str:
     """Text that can be stored and sent back: lone surrogates (from JSON escapes) become U+FFFD, controls go."""
     value = value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    return _CONTROL.sub("", value)
+    return CONTROL_CHARS.sub("", value)
 
 
 CleanText = Annotated[str, AfterValidator(clean_text)]

@@ -4,7 +4,7 @@
   expected names among the first max(3, n+1) ranked terms, a name or alias matching), on the
   in-scope questions that are not follow-ups (a bare ranking has no confidence, so out-of-scope
   questions cannot be scored, and follow-ups need the conversation).
-* fused *through the API*: exactly `glossary eval` (app.evaluate.evaluate over a TestClient), every
+* fused *through the API*: exactly `glossary eval` (here over POST /api/ask of a TestClient), every
   kind, with the serving query embedder and with the sentence-transformers reference.
 """
 
@@ -14,7 +14,7 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
-from app.evaluate import Report, evaluate, matches
+from app.evaluate import Report, evaluate, matches, over_http
 
 MODES = ("dense", "bm25", "fused")
 
@@ -46,7 +46,7 @@ def through_api(items: list[dict], settings, embedder=None) -> Report:
     with tempfile.TemporaryDirectory(prefix="bench-eval-db-") as tmp:
         s = settings.model_copy(update={"database_url": f"sqlite:///{Path(tmp) / 'eval.db'}"})
         with TestClient(create_app(s, embedder=embedder)) as client:
-            return evaluate(client, items)
+            return evaluate(over_http(client), items)
 
 
 def report_dict(report: Report) -> dict:

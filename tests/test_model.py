@@ -67,9 +67,9 @@ DEV_SET = SHARED / "eval" / "dev_questions.jsonl"
 @pytest.mark.skipif(not DEV_SET.exists(), reason="../shared/eval is not beside the repository")
 def test_dev_set_meets_the_quality_targets(model_client):
     """The issue's targets: in-scope >= 0.92, every kind >= 0.85, every out-of-scope question refused."""
-    from app.evaluate import evaluate, load_questions
+    from app.evaluate import evaluate, load_questions, over_http
 
-    report = evaluate(model_client, load_questions(DEV_SET))
+    report = evaluate(over_http(model_client), load_questions(DEV_SET))
     kinds = report.by_kind()
     assert report.in_scope() >= 0.92, report.text()
     assert all(ok / total >= 0.85 for kind, (ok, total) in kinds.items() if kind != "out_of_scope"), report.text()

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 import pytest
 from fastapi.testclient import TestClient
 
-from app import views
+from app.web import views
 from app.main import create_app
 from tests.fakes import FakeEmbedder
 

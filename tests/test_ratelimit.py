@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.main import create_app
-from app.ratelimit import MAX_KEY_CHARS, RateLimiter, client_key
+from app.web.ratelimit import MAX_KEY_CHARS, RateLimiter, client_key
 from tests.fakes import FakeEmbedder
 
 

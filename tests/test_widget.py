@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 
 from app.annotate import spot_texts
 from app.main import create_app
-from app.security import normalize_origin, origin_allowed
+from app.web.security import normalize_origin, origin_allowed
 from tests.fakes import FakeEmbedder
 
 HOST = "http://intranet.test:8080"

@@ -11,21 +11,14 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from app.glossary.model import SECTION_TITLES, Glossary, Term
 from app.render import escape_markdown
 from app.search.spotter import Spotter
+from app.text import AUDIENCES, first_sentences
+
+__all__ = ["AUDIENCES", "Composer", "Linker", "audience_sections", "first_sentences"]
 
 TEMPLATES = Path(__file__).parent / "templates"
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
-
-AUDIENCES = ("procurement", "it")  # the section keys written for each department
 
 # Where a linked term stands in `terms`: what the answer is about first, incidental mentions last.
 FOCUS, ALTERNATIVE, RELATED, MENTION = 0, 1, 2, 3
-
-
-def first_sentences(markdown: str, count: int = 1) -> str:
-    """Return the first `count` sentences of a section, on one line."""
-    text = " ".join(markdown.split())
-    parts = _SENTENCE.split(text)
-    return " ".join(parts[:count])
 
 
 def table_cell(markdown: str) -> str:

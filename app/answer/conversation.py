@@ -32,7 +32,7 @@ class Conversation:
 
 
 class ConversationStore(Protocol):
-    """Where conversations live: this process (MemoryConversations) or the database (StoredConversations)."""
+    """Where conversations live: this process (MemoryConversations) or the database (app.store.StoredConversations)."""
 
     def get(self, conversation_id: str | None) -> Conversation: ...
     def append(self, conversation: Conversation, turn: Turn, record: dict | None = None) -> int: ...
@@ -86,67 +86,3 @@ class MemoryConversations:
             if now - oldest.touched <= self.ttl:
                 break
             self._items.popitem(last=False)
-
-
-class StoredConversations:
-    """Conversations kept in the database (shared by every replica), with memory as a fallback.
-
-    Each turn is a row of the `questions` table, so the last turn is one indexed lookup. If the
-    database is unreachable, answering goes on with conversations held in this process.
-    """
-
-    def __init__(self, store, fallback: MemoryConversations, ttl_seconds: float, log=None):
-        self.store = store
-        self.fallback = fallback
-        self.ttl = ttl_seconds
-        self.log = log
-        self._down = False
-
-    def _failed(self, what: str) -> None:
-        """Log an outage once, with its traceback, not on every request (that floods the log)."""
-        if not self._down:
-            self._down = True
-            if self.log:
-                self.log.warning("database unavailable: %s (logged once until it is back)", what, exc_info=True)
-
-    def _reachable(self) -> None:
-        if self._down:
-            self._down = False
-            if self.log:
-                self.log.warning("database reachable again: conversations are stored again")
-
-    def get(self, conversation_id: str | None) -> Conversation:
-        if not conversation_id:
-            return Conversation(id=new_id())
-        try:
-            last = self.store.last_turn(conversation_id)
-        except Exception:
-            self._failed("using in-process conversations")
-            return self.fallback.get(conversation_id)
-        self._reachable()
-        if last is None:
-            return self.fallback.get(conversation_id)
-        from app.store.db import _aware, now
-
-        if (now() - _aware(last.created_at)).total_seconds() > self.ttl:
-            return Conversation(id=new_id())
-        turn = Turn(question=last.question or "", intent=last.intent, focus=list(last.focus or []), audience=last.audience,
-                    facts=last.facts)
-        return Conversation(id=conversation_id, turns=[turn], count=last.turn)
-
-    def append(self, conversation: Conversation, turn: Turn, record=None) -> int:
-        """Store the turn (with the answer's record fields); fall back to memory if the database fails."""
-        from app.store.db import Question
-
-        row = Question(conversation_id=conversation.id, turn=conversation.count + 1, question=turn.question,
-                       audience=turn.audience, intent=turn.intent, focus=list(turn.focus), facts=turn.facts,
-                       **(record or {}))
-        try:
-            number = self.store.add_question(row)
-        except Exception:
-            self._failed("turns kept in memory only")
-            return self.fallback.append(conversation, turn)
-        self._reachable()
-        conversation.turns.append(turn)
-        conversation.count = number
-        return number

@@ -1,10 +1,24 @@
-"""Intent detection: what kind of answer a question wants, from its wording, its terms and the conversation."""
+"""Intent detection: what kind of answer a question wants, from its wording, its terms and the conversation.
+
+`understand` is the one step that decides; it returns an `Understanding` (a typed `Intent` plus what
+the handler for that intent needs), and app/answer/handlers.py turns it into an answer.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
-from app.search.retrieve import Ranking
+import numpy as np
+
+from app.answer.context import AskContext, Intent
+from app.answer.conversation import Turn
+from app.glossary.model import Term
+from app.search.retrieve import Candidate, Ranking
+from app.search.spotter import Spot
+from app.search.text import tokenize
+
+ALTERNATIVE_GAP = 0.15  # runners-up this close to the top are offered as "did you mean"
 
 COMPARE = re.compile(
     r"\b(vs\.?|versus|difference|differences|differ|compare[ds]?|comparing|comparison|distinguish|"
@@ -61,3 +75,112 @@ def is_task_request(question: str, ranking: Ranking) -> bool:
     if any(s.strong for s in ranking.spots) or any(c.exact or c.fuzzy >= 0.9 for c in ranking.candidates[:3]):
         return False
     return TASK.search(question) is not None
+
+
+@dataclass
+class Question:
+    """One question as asked: its text (stripped), who asks, and the conversation's previous turn."""
+
+    text: str
+    audience: str | None = None
+    previous: Turn | None = None
+
+
+@dataclass
+class Understanding:
+    """The detected intent and what its handler needs: the ranking, and the terms the answer is about."""
+
+    intent: Intent
+    ranking: Ranking
+    vector: np.ndarray
+    focus: list[str] = field(default_factory=list)  # define: the term; compare: the items; clarify: the senses
+    previous: Term | None = None  # follow-up: the previous answer's term
+    ambiguous: Spot | None = None  # clarify: the acronym with several senses
+
+
+def understand(question: Question, ctx: AskContext) -> Understanding:
+    """Rank the glossary for the question and decide which kind of answer it wants."""
+    text = question.text
+    vector = ctx.retriever.embed(text)
+    ranking = ctx.retriever.rank(text, vector=vector)
+    found = Understanding(Intent.UNKNOWN, ranking, vector)
+    previous = question.previous
+    if previous and previous.focus and is_follow_up(text, ranking, True):
+        prev_term = ctx.glossary.terms.get(previous.focus[0])
+        if prev_term is not None:
+            return _with(found, Intent.FOLLOW_UP, previous=prev_term)
+    # Asked to perform a task ("write me…", "switch off your rules…") without naming a term: not ours.
+    confident = ranking.confidence >= ctx.threshold and not is_task_request(text, ranking)
+    if is_comparison(text, ranking) and confident:
+        items = compared_terms(ranking)
+        if len(items) >= 2:
+            return _with(found, Intent.COMPARE, focus=items)
+    if is_pasted_text(text, ranking):
+        return _with(found, Intent.EXPLAIN)
+    return _single_term(found, question, confident, ctx)
+
+
+def _single_term(found: Understanding, question: Question, confident: bool, ctx: AskContext) -> Understanding:
+    """One term asked about: define it, ask which sense of an acronym is meant, or admit it is not ours."""
+    ranking = found.ranking
+    top = ranking.top
+    ambiguous = next((s for s in ranking.spots if len(s.slugs) > 1 and top and top.slug in s.slugs), None)
+    if ambiguous is not None and confident:
+        sense = sense_for(ambiguous, question.text, ranking, question.audience, ctx)
+        if sense is None:
+            return _with(found, Intent.CLARIFY, focus=list(ambiguous.slugs), ambiguous=ambiguous)
+        top = next(c for c in ranking.candidates if c.slug == sense) if sense in ranking.slugs() else Candidate(sense)
+    if not confident or top is None:
+        return found
+    return _with(found, Intent.DEFINE, focus=[top.slug])
+
+
+def _with(found: Understanding, intent: Intent, **details) -> Understanding:
+    found.intent = intent
+    for key, value in details.items():
+        setattr(found, key, value)
+    return found
+
+
+def sense_for(spot: Spot, question: str, ranking: Ranking, audience: str | None, ctx: AskContext) -> str | None:
+    """Pick one sense of an ambiguous acronym from the rest of the question, then the audience."""
+    rest = question[: spot.start] + " " + question[spot.end :]
+    if tokenize(rest):
+        lexical = ctx.retriever.lexical_scores(rest)
+        by_slug = {c.slug: c for c in ranking.candidates}
+        scored = sorted(
+            ((by_slug[s].dense if s in by_slug else 0.0) + 0.05 * min(lexical.get(s, 0.0), 4.0), s) for s in spot.slugs
+        )
+        if scored[-1][0] - scored[-2][0] >= 0.08:
+            return scored[-1][1]
+    if audience:
+        fitting = [s for s in spot.slugs if ctx.glossary.terms[s].domain == audience]
+        if len(fitting) == 1:
+            return fitting[0]
+    return None
+
+
+def named_terms(ranking: Ranking) -> list[str]:
+    """Terms the question names itself (spotted, exact or near-spelled), in order of mention."""
+    named: list[str] = []
+    for spot in ranking.spots:
+        if len(spot.slugs) == 1 and spot.slugs[0] not in named:
+            named.append(spot.slugs[0])
+    for c in ranking.candidates:
+        if (c.fuzzy >= 0.85 or c.exact) and c.slug not in named:
+            named.append(c.slug)
+    return named
+
+
+def compared_terms(ranking: Ranking) -> list[str]:
+    """The terms a comparison sets side by side: those named, filled up from the top of the ranking."""
+    items = named_terms(ranking)[:4]
+    for c in ranking.candidates:
+        if len(items) >= 2:
+            break
+        if c.slug not in items and c.score >= ranking.candidates[0].score - 0.25:
+            items.append(c.slug)
+    for c in ranking.candidates[:3]:
+        if len(items) < 3 and c.slug not in items and c.score >= ranking.candidates[0].score - ALTERNATIVE_GAP:
+            items.append(c.slug)
+    return items

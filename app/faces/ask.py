@@ -1,10 +1,10 @@
 """The one door every face (MCP, Slack, Teams) goes through to the glossary.
 
-Each function takes the running service's state (`app.state`: resources, settings, conversations,
-store, metrics, rate_limiter) and does what the JSON API does for the same request: validate,
-rate limit, answer, record the turn (which is also how gaps reach the curators), count metrics.
-Faces never touch the pipeline, the store or the limiter themselves, so pointing this module at
-the shared ask service changes every face at once.
+Each function takes the running service's AppState and calls the ask service (app/service.py), as
+the JSON API does for the same request: validate, rate limit (the app's limiter, keyed by face and
+user), answer, record the turn (which is also how gaps reach the curators), count metrics. What is
+added here is only what chat needs: a thread's stable conversation id, person-readable refusals
+(FaceError), and the terms an explained text holds.
 """
 
 from __future__ import annotations
@@ -15,13 +15,14 @@ import logging
 import re
 from dataclasses import dataclass
 
-from app.answer.conversation import Conversation
+from app import service
 from app.answer.intent import EXPLAIN_CUE
-from app.answer.pipeline import Answer, record_turn
+from app.answer.pipeline import Answer
 from app.glossary.model import Term
 from app.resources import Resources
-from app.routes.api import hit, term_detail
-from app.schemas import AskResponse, Hit, SearchResponse, TermDetail, clean_text
+from app.schemas import AskRequest, AskResponse, FeedbackRequest, Hit, SearchResponse, TermDetail, clean_text
+from app.service import ServiceError, hit
+from app.web.routes.api import term_detail
 
 log = logging.getLogger("glossary.faces")
 
@@ -59,15 +60,15 @@ class Explained:
 
 
 def _resources(state) -> Resources:
-    resources = getattr(state, "resources", None)
-    if resources is None:
-        raise FaceError("the glossary is still loading; try again in a moment", 503)
-    return resources
+    try:
+        return service.resources_of(state)
+    except ServiceError as exc:
+        raise FaceError(exc.detail, exc.status) from exc
 
 
 def check_rate(state, face: str, user: str | None) -> None:
     """Spend one token of this face user's bucket (the same limiter and limits as the web API)."""
-    limiter = getattr(state, "rate_limiter", None)
+    limiter = state.rate_limiter
     if limiter is None or not limiter.enabled:
         return
     wait = limiter.take(f"{face}:{user or 'anonymous'}"[:64])
@@ -106,44 +107,18 @@ def thread_conversation_id(state, face: str, thread: str) -> str:
     return f"{face}-{digest[:40]}"
 
 
-def _conversation(state, conversation_id: str | None, face: str, thread: str | None) -> tuple[Conversation, bool]:
-    """The conversation to continue; a chat thread's first question adopts the thread's id."""
-    if thread is not None:
-        conversation_id = thread_conversation_id(state, face, thread)
-    elif conversation_id is not None and not _CONVERSATION_ID.match(conversation_id):
-        raise FaceError("conversation_id must be 1-64 letters, digits, '-' or '_' (an id an earlier answer returned)")
-    conversation = state.conversations.get(conversation_id)
-    if thread is not None and conversation.id != conversation_id:
-        conversation = Conversation(id=conversation_id)
-    return conversation, thread is not None
-
-
 def _answer(state, question: str, audience: str | None, conversation_id: str | None, face: str, user: str | None,
             thread: str | None, record_as: str | None = None) -> tuple[AskResponse, Answer]:
-    resources = _resources(state)
-    settings = state.settings
     check_rate(state, face, user)
     audience = _audience(audience)
-    conversation, in_thread = _conversation(state, conversation_id, face, thread)
-    if conversation.count >= settings.max_turns:
-        raise FaceError(f"this conversation already has {settings.max_turns} turns, the most one may have; "
-                        "start a new one (a new thread, or ask without conversation_id)")
-    if in_thread and audience is None and conversation.last is not None:
-        audience = conversation.last.audience  # a thread keeps the audience it was last answered for
-    result = resources.answers.answer(question, audience=audience, conversation=conversation,
-                                      ctx=resources.ask_context())
-    turn = record_turn(state.conversations, conversation, record_as or question, audience, result)
-    state.metrics.answered(result.intent, result.confident)
-    terms = resources.glossary.terms
-    response = AskResponse(
-        conversation_id=conversation.id, turn=turn, intent=result.intent, confident=result.confident,
-        confidence=result.confidence, answer_markdown=result.markdown, answer_html=result.html,
-        terms=[hit(resources, terms[s]) for s in result.terms],
-        suggestions=[hit(resources, terms[s]) for s in result.suggestions],
-    )
-    if "case" in AskResponse.model_fields:  # the "for your case" block, once the pipeline produces one
-        response.case = getattr(result, "case", None)
-    return response, result
+    if thread is None and conversation_id is not None and not _CONVERSATION_ID.match(conversation_id):
+        raise FaceError("conversation_id must be 1-64 letters, digits, '-' or '_' (an id an earlier answer returned)")
+    thread_id = thread_conversation_id(state, face, thread) if thread is not None else None
+    try:
+        return service.answer(state, AskRequest(question=question, audience=audience, conversation_id=conversation_id),
+                              record_as=record_as, thread_id=thread_id)
+    except ServiceError as exc:
+        raise FaceError(exc.detail, exc.status) from exc
 
 
 def ask(state, question: str, *, audience: str | None = None, conversation_id: str | None = None,
@@ -209,10 +184,10 @@ def search(state, query: str, limit: int = 10, *, face: str, user: str | None = 
     if not 1 <= limit <= MAX_SEARCH_LIMIT:
         raise FaceError(f"limit must be between 1 and {MAX_SEARCH_LIMIT}")
     check_rate(state, face, user)
-    resources = _resources(state)
-    ranking = resources.retriever.rank(query, limit=limit)
-    return SearchResponse(query=query, results=[hit(resources, resources.glossary.terms[c.slug], c.score)
-                                                for c in ranking.candidates])
+    try:
+        return service.search(state, query, limit)
+    except ServiceError as exc:
+        raise FaceError(exc.detail, exc.status) from exc
 
 
 def terms(state) -> list[Hit]:
@@ -234,14 +209,11 @@ def record_feedback(state, conversation_id: str, turn: int | None, rating: str, 
     if len(comment) > MAX_COMMENT_CHARS:
         raise FaceError(f"the comment is longer than {MAX_COMMENT_CHARS} characters")
     check_rate(state, face, user)
-    store = getattr(state, "store", None)
-    if store is None:
-        raise FaceError("feedback storage is not available right now", 503)
     try:
-        return store.add_feedback(conversation_id, turn, rating, comment)
-    except Exception:
-        log.exception("could not store feedback")
-        raise FaceError("feedback storage is not available right now; please try again later", 503)
+        return service.feedback(state, FeedbackRequest(conversation_id=conversation_id, turn=turn, rating=rating,
+                                                       comment=comment)).id
+    except ServiceError as exc:
+        raise FaceError(exc.detail, exc.status) from exc
 
 
 def term_url(state, slug: str) -> str:

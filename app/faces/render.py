@@ -99,7 +99,7 @@ class _Renderer:
             elif tok.type in ("html_inline",):
                 emit(self.text(tok.content))
             elif tok.type in ("strong_open", "em_open", "link_open", "s_open"):
-                stack.append((tok.type, [], tok.attrGet("href") if tok.type == "link_open" else None))
+                stack.append((tok.type, [], str(tok.attrGet("href") or "") if tok.type == "link_open" else None))
             elif tok.type in ("strong_close", "em_close", "link_close", "s_close") and stack:
                 kind, parts, href = stack.pop()
                 inner = "".join(parts)

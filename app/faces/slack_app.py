@@ -97,7 +97,7 @@ def answer_blocks(response: AskResponse, *, base: str, question: str, audience: 
     for key, label in AUDIENCE_LABELS.items():
         value = _value(c=response.conversation_id, q=question, a=key, x=1 if explain else 0)
         if value is not None:
-            button = {"type": "button", "action_id": f"glossary_audience_{key}",
+            button: dict[str, object] = {"type": "button", "action_id": f"glossary_audience_{key}",
                       "text": {"type": "plain_text", "text": label}, "value": value}
             if audience == key:
                 button["style"] = "primary"

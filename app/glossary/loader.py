@@ -6,6 +6,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 from jinja2 import StrictUndefined, TemplateError
@@ -14,14 +15,10 @@ from pydantic import ValidationError
 
 from app.glossary.model import SECTION_HEADINGS, FrontMatter, Glossary, Term, normalize
 from app.glossary.policy import POLICY_FILE, RULE_ID, Conditions, Policy, Rule, read_policy_file, validate_spec
+from app.text import ORG_PLACEHOLDER, PLACEHOLDER
 
 ORG_FILE = "org.yaml"
 TERMS_DIR = "terms"
-PLACEHOLDER = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
-# The shapes a placeholder may have: a path into org, optionally through one of our filters (no
-# arithmetic, no calls), or a citation of a policy rule by id.
-_FILTER = r"\|\s*(?:money|capitalize_first|plural\(\s*'[a-z ]+'\s*(?:,\s*'[a-z ]+'\s*)?\))\s*"
-ORG_PLACEHOLDER = re.compile(r"\{\{\s*(org(?:\.[A-Za-z_][A-Za-z0-9_]*)+)\s*(" + _FILTER + r")?\}\}")
 RULE_PLACEHOLDER = re.compile(r"\{\{\s*rule\(\s*'(" + RULE_ID + r")'\s*\)\s*\}\}")
 # Org blocks holding names (of the company, roles, contacts, systems) rather than rule values: a term
 # may name the CISO or the contract register without citing a rule.
@@ -30,7 +27,13 @@ SENTENCE_START = re.compile(r"(?:^|[.!?]\s+|\n\s*\n\s*)$")
 HEADING = re.compile(r"^##\s+(.+?)\s*$", re.M)
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when PyYAML has it: ~10x faster
+if TYPE_CHECKING:
+    _SafeLoader = yaml.SafeLoader
+else:  # libyaml when PyYAML has it: ~10x faster
+    _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_SafeLoader):
     """Safe YAML that leaves dates as text, so pydantic reports a bad date like any other field."""
 
 
@@ -309,7 +312,8 @@ def load_policy(glossary_dir: Path, org: dict, env: SandboxedEnvironment) -> tup
                                     f"duplicate rule id (also line {policy.rules[spec.id].source_line})"))
             continue
         text, text_problems = render_section(env, spec.text.strip(), lines.get((*base, "text"), 1), rel, f"rules[{spec.id}].text")
-        case, case_problems = (None, [])
+        case: str | None = None
+        case_problems: list[Problem] = []
         if spec.case:
             case, case_problems = render_section(env, spec.case.strip(), lines.get((*base, "case"), 1), rel, f"rules[{spec.id}].case")
         problems.extend(text_problems + case_problems)
@@ -335,10 +339,11 @@ def policy_context(glossary_dir: Path, policy: Policy, org: dict) -> PolicyConte
     """Work out which org values only a rule may state (those its sentences or bands use)."""
     governed: dict[str, list[str]] = {}
     path = glossary_dir / POLICY_FILE
-    raw_rules = {}
+    raw_rules: dict = {}
     if path.exists() and policy.rules:
         data, _, _, _ = read_policy_file(path)
-        raw_rules = {r.get("id"): r for r in data.get("rules", []) if isinstance(r, dict)}
+        rules = data.get("rules", []) if isinstance(data, dict) else []
+        raw_rules = {r.get("id"): r for r in rules if isinstance(r, dict)}
     for rule_id in policy.rules:
         raw = raw_rules.get(rule_id, {})
         paths = _rule_paths(f"{raw.get('text', '')} {raw.get('case') or ''}")
@@ -415,29 +420,50 @@ def _reads_wrongly(raw: str, match: re.Match, value: str, org_match: re.Match, r
 def parse_term(path: Path, rel: str, env: SandboxedEnvironment,
                policy: PolicyContext | None = None) -> tuple[Term | None, list[Problem], dict]:
     """Parse one term file; return the term (or None) and its own problems."""
-    problems: list[Problem] = []
+    read = _read_front_matter(path, rel)
+    if isinstance(read, Problem):
+        return None, [read], {}
+    data, front, body, body_line = read
+    lines = {key: _key_line(front, str(key)) for key in data}
+    meta, problems = _validate_front_matter(data, lines, rel)
+    if meta is not None and meta.slug != path.stem:
+        problems.append(Problem(rel, lines.get("slug", 1), "slug", f"'{meta.slug}' must match the file name '{path.stem}'"))
+    cited: list[str] = []
+    rendered = _render_sections(body, body_line, env, rel, problems, policy or PolicyContext({}, {}, []), cited)
+    if meta is None or any(p.severity == "error" for p in problems):
+        return None, problems, lines
+    return Term(**meta.model_dump(), sections=rendered, source=rel, rules=cited), problems, lines
+
+
+def _read_front_matter(path: Path, rel: str) -> tuple[dict, str, str, int] | Problem:
+    """The file's front matter as a mapping (with its text, the body and the body's first line), or why not."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        return None, [Problem(rel, 0, "file", f"cannot read file: {exc}")], {}
+        return Problem(rel, 0, "file", f"cannot read file: {exc}")
     split = split_front_matter(text)
     if split is None:
-        return None, [Problem(rel, 1, "front matter", "file must start with '---' YAML front matter closed by '---'")], {}
+        return Problem(rel, 1, "front matter", "file must start with '---' YAML front matter closed by '---'")
     front, body, body_line = split
     try:
         data = yaml.load(front, Loader=_Loader) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark else 1
-        return None, [Problem(rel, line, "front matter", f"invalid YAML: {getattr(exc, 'problem', exc)}")], {}
+        return Problem(rel, line, "front matter", f"invalid YAML: {getattr(exc, 'problem', exc)}")
     except RecursionError:
-        return None, [Problem(rel, 2, "front matter", "invalid YAML: nested too deeply")], {}
+        return Problem(rel, 2, "front matter", "invalid YAML: nested too deeply")
     if not isinstance(data, dict):
-        return None, [Problem(rel, 2, "front matter", "must be a YAML mapping")], {}
-    lines = {key: _key_line(front, str(key)) for key in data}
+        return Problem(rel, 2, "front matter", "must be a YAML mapping")
+    return data, front, body, body_line
+
+
+def _validate_front_matter(data: dict, lines: dict, rel: str) -> tuple[FrontMatter | None, list[Problem]]:
+    """The front matter checked against the schema; each invalid field is a problem on its line."""
     try:
-        meta = FrontMatter.model_validate(data)
+        return FrontMatter.model_validate(data), []
     except ValidationError as exc:
+        problems = []
         for err in exc.errors():
             field = ".".join(str(p) for p in err["loc"]) or "front matter"
             top = str(err["loc"][0]) if err["loc"] else ""
@@ -447,16 +473,19 @@ def parse_term(path: Path, rel: str, env: SandboxedEnvironment,
             elif err["type"] == "extra_forbidden":
                 message = "unknown field"
             problems.append(Problem(rel, lines.get(top, 1), field, message))
-        meta = None
-    if meta is not None and meta.slug != path.stem:
-        problems.append(Problem(rel, lines.get("slug", 1), "slug", f"'{meta.slug}' must match the file name '{path.stem}'"))
+        return None, problems
 
+
+def _render_sections(body: str, body_line: int, env: SandboxedEnvironment, rel: str, problems: list[Problem],
+                     policy: PolicyContext, cited: list[str]) -> dict[str, str]:
+    """Every known section rendered against org and the policy (rule ids cited go into `cited`).
+
+    Unknown, missing and empty sections are problems, and so is a rule's value stated outside a rule.
+    """
     raw_sections, unknown = parse_sections(body, body_line)
     for line, heading in unknown:
         problems.append(Problem(rel, line, "sections", f"unknown heading '## {heading}' (allowed: {', '.join(SECTION_HEADINGS)})"))
     rendered: dict[str, str] = {}
-    cited: list[str] = []
-    policy = policy or PolicyContext({}, {}, [])
     for heading, key in SECTION_HEADINGS.items():
         if key not in raw_sections:
             problems.append(Problem(rel, body_line, f"section {heading}", "section is missing"))
@@ -467,9 +496,10 @@ def parse_term(path: Path, rel: str, env: SandboxedEnvironment,
         rendered[key], section_problems = render_section(env, raw, line, rel, f"section {heading}", policy.texts, cited)
         problems.extend(section_problems)
         problems.extend(_policy_stated_outside_rules(raw, line, rel, heading, key, policy))
-    if meta is None or any(p.severity == "error" for p in problems):
-        return None, problems, lines
-    return Term(**meta.model_dump(), sections=rendered, source=rel, rules=cited), problems, lines
+    return rendered
+
+
+Owners = dict[str, list[tuple[str, str]]]  # normalized name -> (slug, name) of every term holding it
 
 
 def _cross_check(terms: dict[str, Term], lines: dict[str, dict], dup: list[Problem], broken: set[str]) -> list[Problem]:
@@ -480,43 +510,15 @@ def _cross_check(terms: dict[str, Term], lines: dict[str, dict], dup: list[Probl
     """
     problems = list(dup)
     known = set(terms) | broken
-    owners: dict[str, list[tuple[str, str]]] = {}
+    owners: Owners = {}
     for slug, term in terms.items():
         for name in term.names:
             holders = owners.setdefault(normalize(name), [])
             if all(s != slug for s, _ in holders):
                 holders.append((slug, name))
     for slug, term in terms.items():
-        line = lines[slug]
-        declared = {normalize(a) for a in term.ambiguous}
-        for name in term.ambiguous:
-            if normalize(name) not in {normalize(a) for a in term.aliases}:
-                problems.append(Problem(term.source, line.get("ambiguous", 1), "ambiguous", f"'{name}' is not one of the aliases"))
-        for name in term.names:
-            others = [(s, n) for s, n in owners[normalize(name)] if s != slug]
-            for other, _ in others:
-                both = normalize(name) in declared and normalize(name) in {normalize(a) for a in terms[other].ambiguous}
-                if not both and slug < other:
-                    problems.append(Problem(term.source, line.get("aliases", 1), "aliases",
-                                            f"'{name}' is also a name or alias of '{other}' ({terms[other].source}); "
-                                            "remove it from one term or declare it under 'ambiguous' on both"))
-        for name in term.ambiguous:
-            if len(owners.get(normalize(name), [])) < 2:
-                problems.append(Problem(term.source, line.get("ambiguous", 1), "ambiguous",
-                                        f"'{name}' is declared ambiguous but no other term uses it", "warning"))
-        for target in term.related:
-            if target == slug:
-                problems.append(Problem(term.source, line.get("related", 1), "related", "a term cannot be related to itself"))
-            elif target not in known:
-                problems.append(Problem(term.source, line.get("related", 1), "related", f"'{target}' is not a known slug"))
-        if term.status == "deprecated" and not term.replaced_by:
-            problems.append(Problem(term.source, line.get("status", 1), "replaced_by", "a deprecated term must name its replacement"))
-        if term.replaced_by and term.replaced_by not in known:
-            problems.append(Problem(term.source, line.get("replaced_by", 1), "replaced_by", f"'{term.replaced_by}' is not a known slug"))
-        if term.parent == slug:
-            problems.append(Problem(term.source, line.get("parent", 1), "parent", "a term cannot be its own parent"))
-        elif term.parent and term.parent not in known:
-            problems.append(Problem(term.source, line.get("parent", 1), "parent", f"'{term.parent}' is not a known slug"))
+        problems.extend(_name_problems(slug, term, terms, owners, lines[slug]))
+        problems.extend(_link_problems(slug, term, known, lines[slug]))
     problems.extend(_parent_cycles(terms, lines))
     return problems
 
@@ -535,6 +537,47 @@ def _check_policy_links(policy: Policy, terms: dict[str, Term], broken: set[str]
             problems.append(Problem(rel, rule.source_line, f"rules[{rule.id}]",
                                     f"no term cites this rule; add {{{{ rule('{rule.id}') }}}} to the Our rules of "
                                     f"'{rule.term}' (or remove the rule)", "warning"))
+    return problems
+
+
+def _name_problems(slug: str, term: Term, terms: dict[str, Term], owners: Owners, line: dict) -> list[Problem]:
+    """Names and aliases another term also holds, and ambiguity declarations that do not fit."""
+    problems = []
+    declared = {normalize(a) for a in term.ambiguous}
+    for name in term.ambiguous:
+        if normalize(name) not in {normalize(a) for a in term.aliases}:
+            problems.append(Problem(term.source, line.get("ambiguous", 1), "ambiguous", f"'{name}' is not one of the aliases"))
+    for name in term.names:
+        others = [(s, n) for s, n in owners[normalize(name)] if s != slug]
+        for other, _ in others:
+            both = normalize(name) in declared and normalize(name) in {normalize(a) for a in terms[other].ambiguous}
+            if not both and slug < other:
+                problems.append(Problem(term.source, line.get("aliases", 1), "aliases",
+                                        f"'{name}' is also a name or alias of '{other}' ({terms[other].source}); "
+                                        "remove it from one term or declare it under 'ambiguous' on both"))
+    for name in term.ambiguous:
+        if len(owners.get(normalize(name), [])) < 2:
+            problems.append(Problem(term.source, line.get("ambiguous", 1), "ambiguous",
+                                    f"'{name}' is declared ambiguous but no other term uses it", "warning"))
+    return problems
+
+
+def _link_problems(slug: str, term: Term, known: set[str], line: dict) -> list[Problem]:
+    """Related, replaced_by and parent links that do not resolve (or point at the term itself)."""
+    problems = []
+    for target in term.related:
+        if target == slug:
+            problems.append(Problem(term.source, line.get("related", 1), "related", "a term cannot be related to itself"))
+        elif target not in known:
+            problems.append(Problem(term.source, line.get("related", 1), "related", f"'{target}' is not a known slug"))
+    if term.status == "deprecated" and not term.replaced_by:
+        problems.append(Problem(term.source, line.get("status", 1), "replaced_by", "a deprecated term must name its replacement"))
+    if term.replaced_by and term.replaced_by not in known:
+        problems.append(Problem(term.source, line.get("replaced_by", 1), "replaced_by", f"'{term.replaced_by}' is not a known slug"))
+    if term.parent == slug:
+        problems.append(Problem(term.source, line.get("parent", 1), "parent", "a term cannot be its own parent"))
+    elif term.parent and term.parent not in known:
+        problems.append(Problem(term.source, line.get("parent", 1), "parent", f"'{term.parent}' is not a known slug"))
     return problems
 
 

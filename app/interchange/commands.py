@@ -28,7 +28,7 @@ def run_import(glossary_dir: Path, files: list[Path], fmt: str, domains: list[st
     if len(domains) not in (0, 1, len(files)):
         echo(f"give --domain once (for all files) or once per file ({len(files)}), not {len(domains)} times", err=True)
         return 2
-    per_file = domains * len(files) if len(domains) == 1 else domains or [None] * len(files)
+    per_file: list[str | None] = [*domains] * len(files) if len(domains) == 1 else [*domains] or [None] * len(files)
     try:
         plan = plan_import(glossary_dir, [Source(Path(f), fmt, d) for f, d in zip(files, per_file)],
                            force=force, merge=merge, owner=owner)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import re
 from pathlib import Path
-from typing import Iterable, TextIO
+from typing import Any, Iterable, TextIO
 
 from app.interchange.records import COLUMNS, LIST_FIELDS, SOURCE_FIELDS
 from app.interchange.rows import RawRow
@@ -64,6 +64,9 @@ def write(records: Iterable[dict], out: TextIO) -> None:
         writer.writerow(row)
 
 
+_KNOWN = set(COLUMNS) | set(SOURCE_FIELDS)
+
+
 def _column(header: str) -> str:
     return re.sub(r"[\s\-]+", "_", header.strip().lower())
 
@@ -74,7 +77,6 @@ def read(path: Path) -> list[RawRow]:
         handle = open(path, encoding="utf-8-sig", newline="")
     except OSError as exc:
         return [RawRow(path.name, error=f"cannot read file: {exc}")]
-    rows: list[RawRow] = []
     with handle:
         reader = csv.reader(handle, strict=True)
         try:
@@ -84,42 +86,52 @@ def read(path: Path) -> list[RawRow]:
         except (csv.Error, UnicodeDecodeError) as exc:
             return [RawRow(f"{path.name}:1", error=f"bad header row: {exc}")]
         columns = [_column(h) for h in header]
-        known = set(COLUMNS) | set(SOURCE_FIELDS)
-        unknown = [h for h, c in zip(header, columns) if c not in known]
-        file_notes = (f"ignored unknown column(s): {', '.join(unknown)}",) if unknown else ()
         if "term" not in columns:
             return [RawRow(f"{path.name}:1", error="the header has no 'term' column")]
-        last_line = reader.line_num
-        while True:
-            start = last_line + 1
-            try:
-                cells = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as exc:
-                rows.append(RawRow(f"{path.name}:{start}", error=f"bad CSV: {exc}"))
-                last_line = reader.line_num
-                continue
-            except UnicodeDecodeError as exc:
-                rows.append(RawRow(f"{path.name}:{start}", error=f"not UTF-8 text ({exc.reason}); rows after it were not read"))
-                break
+        return _data_rows(reader, path.name, header, columns)
+
+
+def _data_rows(reader: Any, name: str, header: list[str], columns: list[str]) -> list[RawRow]:
+    """The rows after the header; a bad row is an error row, text that is not UTF-8 ends the file."""
+    rows: list[RawRow] = []
+    unknown = [h for h, c in zip(header, columns) if c not in _KNOWN]
+    file_notes: tuple[str, ...] = (f"ignored unknown column(s): {', '.join(unknown)}",) if unknown else ()
+    last_line = reader.line_num
+    while True:
+        start = last_line + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            rows.append(RawRow(f"{name}:{start}", error=f"bad CSV: {exc}"))
             last_line = reader.line_num
-            if not any(cell.strip() for cell in cells):
-                continue
-            where = f"{path.name}:{start}"
-            if len(cells) > len(columns):
-                rows.append(RawRow(where, error=f"{len(cells)} cells but the header has {len(columns)} columns"))
-                continue
-            data: dict = {}
-            for column, cell in zip(columns, cells):
-                if column not in known or not cell.strip():
-                    continue
-                if column == "references":
-                    data[column] = [_parse_reference(item) for item in split_list(cell)]
-                elif column in LIST_FIELDS:
-                    data[column] = split_list(cell)
-                else:
-                    data[column] = cell
-            rows.append(RawRow(where, data=data, notes=file_notes))
-            file_notes = ()  # said once, on the first row that imports
+            continue
+        except UnicodeDecodeError as exc:
+            rows.append(RawRow(f"{name}:{start}", error=f"not UTF-8 text ({exc.reason}); rows after it were not read"))
+            break
+        last_line = reader.line_num
+        if not any(cell.strip() for cell in cells):
+            continue
+        where = f"{name}:{start}"
+        if len(cells) > len(columns):
+            rows.append(RawRow(where, error=f"{len(cells)} cells but the header has {len(columns)} columns"))
+            continue
+        rows.append(RawRow(where, data=_row_data(columns, cells), notes=file_notes))
+        file_notes = ()  # said once, on the first row that imports
     return rows
+
+
+def _row_data(columns: list[str], cells: list[str]) -> dict:
+    """The non-empty known cells of a row, lists split and references parsed."""
+    data: dict = {}
+    for column, cell in zip(columns, cells):
+        if column not in _KNOWN or not cell.strip():
+            continue
+        if column == "references":
+            data[column] = [_parse_reference(item) for item in split_list(cell)]
+        elif column in LIST_FIELDS:
+            data[column] = split_list(cell)
+        else:
+            data[column] = cell
+    return data

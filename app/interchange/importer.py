@@ -37,15 +37,15 @@ from pydantic import ValidationError
 from app.glossary.loader import ORG_FILE, TERMS_DIR, LoadResult, load_glossary, load_org, split_front_matter
 from app.glossary.model import FrontMatter, normalize
 from app.interchange import csv_format, jsonl_format, skos_format
+from app.text import DOMAINS, slugify
 from app.interchange.records import (
     COLUMNS, LIST_FIELDS, PLACEHOLDER_TEXT, SECTION_FIELDS, SOURCE_FIELDS, RowError, clean_block, clean_line,
-    dump_front_matter, empty_record, first_sentence, front_matter_data, slugify, term_file_text,
+    dump_front_matter, empty_record, first_sentence, front_matter_data, term_file_text,
 )
 
 READERS = {"csv": csv_format.read, "jsonl": jsonl_format.read, "skos": skos_format.read}
 DEFAULT_OWNER = "Glossary curators"
 IMPORTED_TAG = "imported"
-DOMAINS = ("it", "procurement", "shared")
 # Sections a complete term has; "our_rules" may stay empty.
 _REQUIRED_SECTIONS = ("for_procurement", "for_it", "example")
 
@@ -211,11 +211,22 @@ def _validate(record: dict) -> None:
 def build_candidate(data: dict, *, domain: str | None, owner: str, today: date, org: dict) -> _Candidate:
     """Turn one raw row into a record with derived values; raise RowError when it cannot be a term."""
     notes: list[str] = []
-    derived: list[str] = []
     unknown = sorted(str(k) for k in data if k not in COLUMNS and k not in SOURCE_FIELDS)
     if unknown:
         notes.append(f"ignored unknown field(s): {', '.join(unknown)}")
     r = empty_record()
+    _identity(r, data, domain)
+    _sections(r, data, org)
+    derived = _derive(r, data, owner, today)
+    r["references"] = _references(data)
+    source_label = _source_reference(r, data)
+    _status(r, data, derived, notes)
+    _validate(r)
+    return _Candidate(record=r, where="", notes=notes, derived=derived, source_label=source_label)
+
+
+def _identity(r: dict, data: dict, domain: str | None) -> None:
+    """Name, slug, list fields, domain and links of a row."""
     r["term"] = _scalar(data, "term")
     if not r["term"]:
         raise RowError("missing 'term'")
@@ -229,6 +240,10 @@ def build_candidate(data: dict, *, domain: str | None, owner: str, today: date, 
         raise RowError("no domain: the row names none; pass --domain it|procurement|shared")
     r["replaced_by"] = _scalar(data, "replaced_by") or None
     r["parent"] = _scalar(data, "parent") or None
+
+
+def _sections(r: dict, data: dict, org: dict) -> None:
+    """The body sections, made inert for a term file; a definition is required."""
     for column in SECTION_FIELDS:
         value = data.get(column)
         if value is not None and not isinstance(value, str):
@@ -236,6 +251,11 @@ def build_candidate(data: dict, *, domain: str | None, owner: str, today: date, 
         r[column] = clean_block(value, org) if value else ""
     if not r["definition"]:
         raise RowError("missing 'definition'")
+
+
+def _derive(r: dict, data: dict, owner: str, today: date) -> list[str]:
+    """Fill in what the row lacks (summary, sections, owners, reviewed); return the fields derived."""
+    derived: list[str] = []
     r["summary"] = _scalar(data, "summary")
     if not r["summary"]:
         r["summary"] = first_sentence(r["definition"])
@@ -256,26 +276,33 @@ def build_candidate(data: dict, *, domain: str | None, owner: str, today: date, 
     else:
         r["reviewed"] = today.isoformat()
         derived.append("reviewed")
-    r["references"] = _references(data)
+    return derived
+
+
+def _source_reference(r: dict, data: dict) -> str | None:
+    """Turn the row's source and licence into a reference; return the source's label, if any."""
     source, licence = _scalar(data, "source"), _scalar(data, "license")
-    source_label = None
-    if source or licence:
-        source_label = source or "unnamed source"
-        label = source_label + (f" ({licence})" if licence else "")
-        url = source if re.match(r"^https?://\S+$", source) else None
-        if all(ref["label"] != label for ref in r["references"]):
-            r["references"].append({"label": label, "url": url})
+    if not (source or licence):
+        return None
+    source_label = source or "unnamed source"
+    label = source_label + (f" ({licence})" if licence else "")
+    url = source if re.match(r"^https?://\S+$", source) else None
+    if all(ref["label"] != label for ref in r["references"]):
+        r["references"].append({"label": label, "url": url})
+    return source_label
+
+
+def _status(r: dict, data: dict, derived: list[str], notes: list[str]) -> None:
+    """A row with derived values is a draft tagged `imported`; else the status it names (draft by default)."""
     status = _scalar(data, "status")
-    if derived:
-        if status and status != "draft":
-            notes.append(f"status {status!r} -> draft because {', '.join(derived)} had to be derived")
-        r["status"] = "draft"
-        if IMPORTED_TAG not in r["tags"]:
-            r["tags"].append(IMPORTED_TAG)
-    else:
+    if not derived:
         r["status"] = status or "draft"
-    _validate(r)
-    return _Candidate(record=r, where="", notes=notes, derived=derived, source_label=source_label)
+        return
+    if status and status != "draft":
+        notes.append(f"status {status!r} -> draft because {', '.join(derived)} had to be derived")
+    r["status"] = "draft"
+    if IMPORTED_TAG not in r["tags"]:
+        r["tags"].append(IMPORTED_TAG)
 
 
 def _merge_duplicate(leader: _Candidate, other: _Candidate) -> list[str]:
@@ -291,13 +318,7 @@ def _merge_duplicate(leader: _Candidate, other: _Candidate) -> list[str]:
     for ref in b["references"]:
         if ref not in a["references"]:
             a["references"].append(ref)
-    if normalize(b["definition"]) not in normalize(a["definition"]):
-        origin = f" (source: {other.source_label})" if other.source_label else ""
-        a["definition"] += f"\n\nAlso defined as{origin}: {b['definition']}"
-        notes.append("its definition appended as a second sense")
-        if a["status"] != "draft":
-            a["status"] = "draft"
-            notes.append("status -> draft (merged definitions need review)")
+    notes.extend(_merge_definition(a, b, other.source_label))
     if a["domain"] != b["domain"]:
         notes.append(f"domains {a['domain']} and {b['domain']} -> shared")
         a["domain"] = "shared"
@@ -306,6 +327,19 @@ def _merge_duplicate(leader: _Candidate, other: _Candidate) -> list[str]:
             a[column] = b[column]
     a["parent"] = a["parent"] or b["parent"]
     return notes or ["nothing new"]
+
+
+def _merge_definition(a: dict, b: dict, source_label: str | None) -> list[str]:
+    """Append a different definition as a second sense (the merged term then needs review)."""
+    if normalize(b["definition"]) in normalize(a["definition"]):
+        return []
+    origin = f" (source: {source_label})" if source_label else ""
+    a["definition"] += f"\n\nAlso defined as{origin}: {b['definition']}"
+    notes = ["its definition appended as a second sense"]
+    if a["status"] != "draft":
+        a["status"] = "draft"
+        notes.append("status -> draft (merged definitions need review)")
+    return notes
 
 
 # --- the existing glossary ----------------------------------------------------------------------
@@ -373,17 +407,30 @@ def plan_import(glossary_dir: Path, sources: list[Source], *, force: bool = Fals
     """Read every source and decide, row by row, what the import does; nothing is written here."""
     if force and merge:
         raise ValueError("choose --force or --merge, not both")
+    _check_sources(sources)
+    glossary_dir = Path(glossary_dir)
+    owner = clean_line(owner) or DEFAULT_OWNER
+    org, _ = load_org(glossary_dir / ORG_FILE, ORG_FILE)
+    existing = _existing_terms(glossary_dir / TERMS_DIR)
+    entries, groups = _read_entries(sources, owner=owner, today=today or date.today(), org=org)
+    for slug, c in groups.items():
+        _decide(c, exists=slug in existing, force=force, merge=merge)
+    _resolve(groups, existing)
+    files = _planned_files(groups, existing)
+    return ImportPlan(glossary_dir, [_report_line(e) for e in entries], files)
+
+
+def _check_sources(sources: list[Source]) -> None:
     for source in sources:
         if source.format not in READERS:
             raise ValueError(f"unknown format {source.format!r} (use {', '.join(READERS)})")
         if source.domain is not None and source.domain not in DOMAINS:
-            raise ValueError(f"unknown domain {source.domain!r} (use {', '.join(DOMAINS)})")
-    glossary_dir = Path(glossary_dir)
-    today = today or date.today()
-    owner = clean_line(owner) or DEFAULT_OWNER
-    org, _ = load_org(glossary_dir / ORG_FILE, ORG_FILE)
-    existing = _existing_terms(glossary_dir / TERMS_DIR)
+            raise ValueError(f"unknown domain {source.domain!r} (use {', '.join(sorted(DOMAINS))})")
 
+
+def _read_entries(sources: list[Source], *, owner: str, today: date,
+                  org: dict) -> tuple[list[_Entry], dict[str, _Candidate]]:
+    """One entry per row read; rows with the same slug are folded into the first (the group's leader)."""
     entries: list[_Entry] = []
     groups: dict[str, _Candidate] = {}
     for source in sources:
@@ -406,120 +453,119 @@ def plan_import(glossary_dir: Path, sources: list[Source], *, force: bool = Fals
             else:
                 groups[slug] = cand
                 entries.append(_Entry(raw.where, slug, leader=cand))
+    return entries, groups
 
-    for slug, c in groups.items():
-        if slug not in existing:
-            c.action, c.reason = "create", "new draft" if c.record["status"] == "draft" and c.derived else "new term"
-        elif force:
-            c.action, c.reason = "overwrite", "replaces the existing file (--force)"
-        elif merge:
-            c.action, c.reason = "merge", ""
-        else:
-            c.action, c.reason = "skip", "a term with this slug exists (--force overwrites it, --merge adds new aliases)"
-        if c.derived and c.action in ("create", "overwrite"):
-            c.reason += f"; derived: {', '.join(c.derived)}"
-    _resolve(groups, existing)
 
+def _decide(c: _Candidate, *, exists: bool, force: bool, merge: bool) -> None:
+    """Create a new slug; an existing one is overwritten (--force), merged (--merge) or skipped."""
+    if not exists:
+        c.action, c.reason = "create", "new draft" if c.record["status"] == "draft" and c.derived else "new term"
+    elif force:
+        c.action, c.reason = "overwrite", "replaces the existing file (--force)"
+    elif merge:
+        c.action, c.reason = "merge", ""
+    else:
+        c.action, c.reason = "skip", "a term with this slug exists (--force overwrites it, --merge adds new aliases)"
+    if c.derived and c.action in ("create", "overwrite"):
+        c.reason += f"; derived: {', '.join(c.derived)}"
+
+
+def _planned_files(groups: dict[str, _Candidate], existing: dict[str, _Existing]) -> dict[str, str]:
+    """The text of every file the import writes; a file that cannot be made turns its row into an error."""
     files: dict[str, str] = {}
     for slug, c in groups.items():
-        if c.action in ("create", "overwrite"):
-            try:
+        try:
+            if c.action in ("create", "overwrite"):
                 _validate(c.record)
                 files[slug] = term_file_text(c.record)
-            except RowError as exc:  # pragma: no cover - validated when built
-                c.action, c.reason = "error", str(exc)
-        elif c.action == "merge":
-            try:
+            elif c.action == "merge":
                 files[slug] = merged_file_text(existing[slug].path, c.new_aliases)
-            except RowError as exc:
-                c.action, c.reason = "error", str(exc)
+        except RowError as exc:
+            c.action, c.reason = "error", str(exc)
+    return files
 
-    lines = []
-    for e in entries:
-        if e.error is not None:
-            lines.append(ReportLine(e.where, "error", e.slug, e.error))
-        elif e.leader is not None:
-            c = e.leader
-            reason = "; ".join(part for part in [c.reason, *c.notes] if part)
-            lines.append(ReportLine(e.where, c.action, e.slug, reason))
-        else:
-            leader = e.follows
-            assert leader is not None
-            action = "merge" if leader.action in ("create", "overwrite", "merge") else "skip"
-            reason = f"same slug as {leader.where} ({leader.action}): " + "; ".join(e.notes)
-            lines.append(ReportLine(e.where, action, e.slug, reason))
-    return ImportPlan(glossary_dir, lines, files)
+
+def _report_line(e: _Entry) -> ReportLine:
+    if e.error is not None:
+        return ReportLine(e.where, "error", e.slug, e.error)
+    if e.leader is not None:
+        c = e.leader
+        return ReportLine(e.where, c.action, e.slug, "; ".join(part for part in [c.reason, *c.notes] if part))
+    leader = e.follows
+    assert leader is not None
+    action = "merge" if leader.action in ("create", "overwrite", "merge") else "skip"
+    reason = f"same slug as {leader.where} ({leader.action}): " + "; ".join(e.notes)
+    return ReportLine(e.where, action, e.slug, reason)
 
 
 def _resolve(groups: dict[str, _Candidate], existing: dict[str, _Existing]) -> None:
     """Apply the cross-term rules: names, aliases, links, parents (see the module docstring)."""
-    writes = lambda: [c for c in groups.values() if c.action in ("create", "overwrite")]  # noqa: E731
-    replaced = {c.record["slug"] for c in writes() if c.action == "overwrite"}
-    taken: dict[str, list[str]] = {}
-    ambiguous: dict[str, set[str]] = {}
-    imported_aliases: dict[str, set[str]] = {}  # normalized alias -> imported slugs holding it as an alias
-    names: set[str] = set()  # normalized names of every term (existing and imported)
+    book = _NameBook.of(groups, existing)
+    book.check_names()
+    for c in [c for c in groups.values() if c.action in ("create", "overwrite", "merge")]:
+        book.resolve_aliases(c)
+    _check_links(groups, existing)
+    _break_parent_loops(groups, existing)
 
-    def take(name: str, slug: str) -> None:
-        holders = taken.setdefault(normalize(name), [])
+
+def _writes(groups: dict[str, _Candidate]) -> list[_Candidate]:
+    return [c for c in groups.values() if c.action in ("create", "overwrite")]
+
+
+@dataclass
+class _NameBook:
+    """Who holds which name or alias (normalized), across the existing and the imported terms."""
+
+    groups: dict[str, _Candidate]
+    taken: dict[str, list[str]] = field(default_factory=dict)
+    ambiguous: dict[str, set[str]] = field(default_factory=dict)
+    imported_aliases: dict[str, set[str]] = field(default_factory=dict)  # alias -> imported slugs holding it
+    names: set[str] = field(default_factory=set)  # names of every term (existing and imported)
+
+    @classmethod
+    def of(cls, groups: dict[str, _Candidate], existing: dict[str, _Existing]) -> _NameBook:
+        book = cls(groups)
+        replaced = {c.record["slug"] for c in _writes(groups) if c.action == "overwrite"}
+        for slug, ex in existing.items():
+            if slug in replaced:
+                continue
+            for name in [ex.term, *ex.aliases]:
+                if name:
+                    book.take(name, slug)
+            book.names.add(normalize(ex.term))
+            book.ambiguous[slug] = {normalize(a) for a in ex.ambiguous}
+        for c in _writes(groups):
+            book.ambiguous[c.record["slug"]] = {normalize(a) for a in c.record["ambiguous"]}
+        return book
+
+    def take(self, name: str, slug: str) -> None:
+        holders = self.taken.setdefault(normalize(name), [])
         if slug not in holders:
             holders.append(slug)
 
-    for slug, ex in existing.items():
-        if slug in replaced:
-            continue
-        for name in [ex.term, *ex.aliases]:
-            if name:
-                take(name, slug)
-        names.add(normalize(ex.term))
-        ambiguous[slug] = {normalize(a) for a in ex.ambiguous}
-    for c in writes():
-        ambiguous[c.record["slug"]] = {normalize(a) for a in c.record["ambiguous"]}
+    def check_names(self) -> None:
+        """Names beat aliases: an imported name already used by another term cannot be written."""
+        for c in _writes(self.groups):
+            slug, name = c.record["slug"], c.record["term"]
+            others = [s for s in self.taken.get(normalize(name), []) if s != slug]
+            if others:
+                c.action, c.reason = "skip", (f"the name {name!r} is already a name or alias of '{others[0]}'; "
+                                              "rename it or add it by hand")
+            else:
+                self.take(name, slug)
+                self.names.add(normalize(name))
 
-    # 1. Names beat aliases: an imported name already used by another term cannot be written.
-    for c in writes():
-        slug, name = c.record["slug"], c.record["term"]
-        others = [s for s in taken.get(normalize(name), []) if s != slug]
-        if others:
-            c.action, c.reason = "skip", (f"the name {name!r} is already a name or alias of '{others[0]}'; "
-                                          "rename it or add it by hand")
-        else:
-            take(name, slug)
-            names.add(normalize(name))
-
-    # 2. Aliases: drop those that belong to another term (unless both declare them ambiguous).
-    for c in [c for c in groups.values() if c.action in ("create", "overwrite", "merge")]:
-        slug, r = c.record["slug"], c.record
+    def resolve_aliases(self, c: _Candidate) -> None:
+        """Drop the aliases that belong to another term (unless both declare them ambiguous)."""
+        r = c.record
         candidates = [r["term"], *r["aliases"]] if c.action == "merge" else list(r["aliases"])
         kept, dropped = [], []
         for alias in candidates:
-            n = normalize(alias)
-            if not n:
-                c.notes.append(f"alias {alias!r} dropped: no letters or digits")
-                continue
-            holders = taken.get(n, [])
-            if c.action == "merge" and slug in holders:
-                continue  # the existing term already has it
-            others = [s for s in holders if s != slug]
-            declared = n in ambiguous.get(slug, set()) and all(n in ambiguous.get(o, set()) for o in others)
-            shared = (c.action != "merge" and n not in names
-                      and all(o in imported_aliases.get(n, set()) for o in others))
-            if others and not declared and not shared:
-                dropped.append(f"{alias!r} (also '{others[0]}')")
-                continue
-            if others and not declared:
-                for o in [slug, *others]:
-                    if n not in ambiguous[o]:
-                        ambiguous[o].add(n)
-                        groups[o].record["ambiguous"].append(alias if o == slug else next(
-                            a for a in groups[o].record["aliases"] if normalize(a) == n))
-                c.notes.append(f"alias {alias!r} declared ambiguous (also an alias of {', '.join(others)})")
-                for o in others:
-                    groups[o].notes.append(f"alias {alias!r} declared ambiguous (also an alias of {slug})")
-            kept.append(alias)
-            take(alias, slug)
-            if c.action != "merge":
-                imported_aliases.setdefault(n, set()).add(slug)
+            fate = self._alias_fate(c, alias)
+            if fate == "kept":
+                kept.append(alias)
+            elif fate:
+                dropped.append(fate)
         if dropped:
             c.notes.append(f"alias(es) dropped, already a name or alias of another term: {', '.join(dropped)}")
         if c.action == "merge":
@@ -528,22 +574,57 @@ def _resolve(groups: dict[str, _Candidate], existing: dict[str, _Existing]) -> N
                 c.reason = f"adds aliases: {', '.join(kept)}"
             else:
                 c.action, c.reason = "skip", "a term with this slug exists and the row adds no new alias"
-            continue
+            return
         r["aliases"] = kept
         keep = {normalize(a) for a in kept}
         r["ambiguous"] = [a for a in r["ambiguous"] if normalize(a) in keep]
 
-    # 3. Links: a replacement must exist (else the row is an error, which may cascade);
-    #    related and parent links that do not resolve are dropped.
+    def _alias_fate(self, c: _Candidate, alias: str) -> str:
+        """'kept', '' (left out silently or with a note) or the dropped alias's description."""
+        slug, n = c.record["slug"], normalize(alias)
+        if not n:
+            c.notes.append(f"alias {alias!r} dropped: no letters or digits")
+            return ""
+        holders = self.taken.get(n, [])
+        if c.action == "merge" and slug in holders:
+            return ""  # the existing term already has it
+        others = [s for s in holders if s != slug]
+        declared = n in self.ambiguous.get(slug, set()) and all(n in self.ambiguous.get(o, set()) for o in others)
+        shared = (c.action != "merge" and n not in self.names
+                  and all(o in self.imported_aliases.get(n, set()) for o in others))
+        if others and not declared and not shared:
+            return f"{alias!r} (also '{others[0]}')"
+        if others and not declared:
+            self._declare_ambiguous(c, alias, others)
+        self.take(alias, slug)
+        if c.action != "merge":
+            self.imported_aliases.setdefault(n, set()).add(slug)
+        return "kept"
+
+    def _declare_ambiguous(self, c: _Candidate, alias: str, others: list[str]) -> None:
+        """An alias two imported terms share becomes an ambiguous alias of both."""
+        slug, n = c.record["slug"], normalize(alias)
+        for o in [slug, *others]:
+            if n not in self.ambiguous[o]:
+                self.ambiguous[o].add(n)
+                self.groups[o].record["ambiguous"].append(alias if o == slug else next(
+                    a for a in self.groups[o].record["aliases"] if normalize(a) == n))
+        c.notes.append(f"alias {alias!r} declared ambiguous (also an alias of {', '.join(others)})")
+        for o in others:
+            self.groups[o].notes.append(f"alias {alias!r} declared ambiguous (also an alias of {slug})")
+
+
+def _check_links(groups: dict[str, _Candidate], existing: dict[str, _Existing]) -> None:
+    """A replacement must exist (else the row is an error, which may cascade); unknown related/parent go."""
     while True:
-        known = set(existing) | {c.record["slug"] for c in writes()}
-        broken = [c for c in writes() if c.record["replaced_by"] and c.record["replaced_by"] not in known]
+        known = set(existing) | {c.record["slug"] for c in _writes(groups)}
+        broken = [c for c in _writes(groups) if c.record["replaced_by"] and c.record["replaced_by"] not in known]
         if not broken:
             break
         for c in broken:
             c.action, c.reason = "error", f"replaced_by: '{c.record['replaced_by']}' is neither in the glossary nor imported"
-    known = set(existing) | {c.record["slug"] for c in writes()}
-    for c in writes():
+    known = set(existing) | {c.record["slug"] for c in _writes(groups)}
+    for c in _writes(groups):
         r = c.record
         missing = [s for s in r["related"] if s not in known or s == r["slug"]]
         if missing:
@@ -553,10 +634,12 @@ def _resolve(groups: dict[str, _Candidate], existing: dict[str, _Existing]) -> N
             c.notes.append(f"parent dropped (unknown slug): {r['parent']}")
             r["parent"] = None
 
-    # 4. Parents must not loop.
+
+def _break_parent_loops(groups: dict[str, _Candidate], existing: dict[str, _Existing]) -> None:
+    """Parents must not loop: a parent that would close a loop is dropped."""
     parents = {slug: ex.parent for slug, ex in existing.items()}
-    parents.update({c.record["slug"]: None for c in writes()})
-    for c in writes():
+    parents.update({c.record["slug"]: None for c in _writes(groups)})
+    for c in _writes(groups):
         slug, parent = c.record["slug"], c.record["parent"]
         seen, current = {slug}, parent
         while current and current not in seen:

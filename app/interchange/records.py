@@ -10,7 +10,6 @@ lines that would read as a section heading are escaped.
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import date
 from pathlib import Path
 
@@ -19,6 +18,8 @@ from jinja2 import TemplateError
 
 from app.glossary.loader import TERMS_DIR, GlossaryInvalid, load_glossary, make_renderer, parse_sections, split_front_matter
 from app.glossary.model import SECTION_HEADINGS, FrontMatter
+from app.text import CONTROL_CHARS, ORG_PLACEHOLDER_PATTERN
+from app.text import first_sentence as text_first_sentence
 
 # Front-matter fields in the order curators write them.
 FIELDS = ["term", "slug", "aliases", "ambiguous", "domain", "summary", "status", "replaced_by", "parent",
@@ -41,12 +42,10 @@ class RowError(ValueError):
 
 # --- cleaning untrusted text -------------------------------------------------------------------
 
-# C0/C1 controls except tab and newline; line and paragraph separators count as newlines.
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")
+# Line and paragraph separators count as newlines (then CONTROL_CHARS removes the other controls).
 _NEWLINES = re.compile(r"\r\n|[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 # The only Jinja an imported section may keep: a plain org placeholder, as curators write them.
-_ORG_PLACEHOLDER = r"\{\{\s*org(?:\.[A-Za-z][A-Za-z0-9_]*)+\s*(?:\|\s*money\s*)?\}\}"
-_JINJA = re.compile(rf"({_ORG_PLACEHOLDER})|\{{(?=[{{%#])")
+_JINJA = re.compile(rf"({ORG_PLACEHOLDER_PATTERN})|\{{(?=[{{%#])")
 # A line Markdown or the loader would read as a heading of level 1 or 2 ('## Example' would
 # start a new section of the term file).
 _HEADING_LINE = re.compile(r"^( {0,3})(#{1,2})(?=[ \t]|$)", re.M)
@@ -54,7 +53,7 @@ _HEADING_LINE = re.compile(r"^( {0,3})(#{1,2})(?=[ \t]|$)", re.M)
 
 def clean_line(value: object) -> str:
     """Return one line of text: controls removed, every run of whitespace a single space."""
-    text = _CONTROL.sub("", _NEWLINES.sub("\n", str(value)))
+    text = CONTROL_CHARS.sub("", _NEWLINES.sub("\n", str(value)))
     return " ".join(text.split())
 
 
@@ -65,7 +64,7 @@ def clean_block(value: object, org: dict | None = None) -> str:
     `org` are kept, every other `{{`, `{%` or `{#` becomes `{ {`, `{ %`, `{ #`; a line starting
     with `#` or `##` is escaped as `\\#` so it cannot open a section or a heading.
     """
-    text = _CONTROL.sub("", _NEWLINES.sub("\n", str(value)))
+    text = CONTROL_CHARS.sub("", _NEWLINES.sub("\n", str(value)))
     env = make_renderer(org or {})
 
     def defuse(match: re.Match) -> str:
@@ -82,30 +81,9 @@ def clean_block(value: object, org: dict | None = None) -> str:
     return "\n".join(line.rstrip() for line in text.strip().splitlines())
 
 
-def slugify(text: str) -> str:
-    """Lowercase ASCII, every run of other characters one '-': 'Auto-Renewal (EU)' -> 'auto-renewal-eu'."""
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
-    if len(slug) > 80:
-        slug = slug[:80].rsplit("-", 1)[0] if "-" in slug[:80] else slug[:80]
-    return slug
-
-
-_ABBREVIATIONS = re.compile(r"(?:\b(?:e\.g|i\.e|etc|vs|cf|no|nos|inc|ltd|co|corp|mr|ms|dr|st|sec|art|para|"
-                            r"fig|approx|u\.s|u\.s\.c|c\.f\.r)|\b[A-Z]|\(\w{1,3})\.$", re.I)
-
-
 def first_sentence(text: str, limit: int = 300) -> str:
-    """Return the first sentence of `text` as one trimmed line (cut at a word when longer than limit)."""
-    text = clean_line(text)
-    for match in re.finditer(r"[.!?](?=\s+[\"'(\[]?[A-Z0-9])", text):
-        candidate = text[: match.end()]
-        if not _ABBREVIATIONS.search(candidate):
-            text = candidate
-            break
-    if len(text) > limit:
-        text = text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
-    return text
+    """Return the first sentence of `text` as one cleaned line (cut at a word when longer than limit)."""
+    return text_first_sentence(clean_line(text), limit)
 
 
 # --- records from term files --------------------------------------------------------------------
@@ -148,7 +126,9 @@ def read_records(glossary_dir: Path, *, rendered: bool = False) -> tuple[list[di
             sections = dict(term.sections)
         else:
             text = (Path(glossary_dir) / TERMS_DIR / f"{slug}.md").read_text(encoding="utf-8")
-            _, body, first_line = split_front_matter(text)  # type: ignore[misc] - valid file
+            split = split_front_matter(text)
+            assert split is not None  # the glossary loaded, so every term file has front matter
+            _, body, first_line = split
             raw, _ = parse_sections(body, first_line)
             sections = {key: value for key, (value, _) in raw.items()}
         records.append(record_from_front(FrontMatter.model_validate(term.model_dump(include=set(FIELDS))), sections))

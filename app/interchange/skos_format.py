@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Iterable, TextIO
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.term import Node
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
 
-from app.interchange.records import slugify
+from app.text import slugify
 from app.interchange.rows import RawRow
 
 GLOSSARY_NS = Namespace("https://glossary-assistant.invalid/ns#")
@@ -108,68 +109,80 @@ def read(path: Path) -> list[RawRow]:
     try:
         g.parse(path, format="turtle")
     except Exception as exc:  # rdflib raises BadSyntax and a few others; all mean "not readable Turtle"
-        text, index, why = getattr(exc, "_str", None), getattr(exc, "_i", None), getattr(exc, "_why", None)
-        if isinstance(text, bytes) and isinstance(index, int) and why:
-            line = text[:index].rstrip().count(b"\n") + 1  # rdflib's own line count is off
-            return [RawRow(f"{path.name}:{line}", error=f"invalid Turtle at line {line}: {why}; nothing imported from this file")]
-        message = " ".join(str(exc).split())[:300]
-        return [RawRow(path.name, error=f"invalid Turtle: {message}; nothing imported from this file")]
+        return [_unreadable(path, exc)]
     concepts = set(g.subjects(RDF.type, SKOS.Concept))
     slugs: dict = {}
     for c in concepts:
         notation = _one(g, c, SKOS.notation, [], "notation")
         label = _one(g, c, SKOS.prefLabel, [], "prefLabel")
         slugs[c] = notation or slugify(label or "") or _tail(c)
-
-    def slug_of(node) -> str:
-        return slugs.get(node) or _tail(node)
-
-    rows = []
-    for c in sorted(concepts, key=lambda node: (slugs[node], str(node))):
-        where = f"{path.name}:<{c}>"
-        notes: list[str] = []
-        term = _one(g, c, SKOS.prefLabel, notes, "prefLabel")
-        if not term:
-            rows.append(RawRow(where, error="concept has no skos:prefLabel"))
-            continue
-        data: dict = {"term": term}
-        notation = _one(g, c, SKOS.notation, notes, "notation")
-        if notation:
-            data["slug"] = notation
-        for key, predicate in _TEXT.items():
-            value = _one(g, c, predicate, notes, key)
-            if value is not None:
-                data[key] = value
-        for key, predicate in _TEXT_LISTS.items():
-            values = _texts(g, c, predicate)
-            if values:
-                data[key] = values
-        related = sorted(slug_of(o) for o in g.objects(c, SKOS.related))
-        if related:
-            data["related"] = related
-        parents = sorted(slug_of(o) for o in g.objects(c, SKOS.broader))
-        parents = parents or sorted(slug_of(s) for s in g.subjects(SKOS.narrower, c))
-        if parents:
-            data["parent"] = parents[0]
-            if len(parents) > 1:
-                notes.append(f"several broader concepts, kept '{parents[0]}' as parent")
-        replaced = sorted(slug_of(o) for o in g.objects(c, DCTERMS.isReplacedBy))
-        if replaced:
-            data["replaced_by"] = replaced[0]
-        reviewed = _one(g, c, GL.reviewed, notes, "reviewed")
-        if reviewed:
-            data["reviewed"] = reviewed
-        references = []
-        for node in g.objects(c, GL.reference):
-            label = _one(g, node, RDFS.label, notes, "reference label")
-            if label:
-                references.append({"label": label, "url": _one(g, node, GL.url, notes, "reference url")})
-        if references:
-            data["references"] = sorted(references, key=lambda r: (r["label"], r["url"] or ""))
-        rows.append(RawRow(where, data=data, notes=tuple(notes)))
+    rows = [_concept_row(g, c, path, slugs) for c in sorted(concepts, key=lambda node: (slugs[node], str(node)))]
     if not concepts:
         rows.append(RawRow(path.name, error="no skos:Concept in the file"))
     return rows
+
+
+def _unreadable(path: Path, exc: Exception) -> RawRow:
+    """The error row of a file rdflib cannot parse, with the line when rdflib tells where."""
+    text, index, why = getattr(exc, "_str", None), getattr(exc, "_i", None), getattr(exc, "_why", None)
+    if isinstance(text, bytes) and isinstance(index, int) and why:
+        line = text[:index].rstrip().count(b"\n") + 1  # rdflib's own line count is off
+        return RawRow(f"{path.name}:{line}", error=f"invalid Turtle at line {line}: {why}; nothing imported from this file")
+    message = " ".join(str(exc).split())[:300]
+    return RawRow(path.name, error=f"invalid Turtle: {message}; nothing imported from this file")
+
+
+def _concept_row(g: Graph, c: Node, path: Path, slugs: dict) -> RawRow:
+    """One concept as a row: its labels and texts, then its links to other concepts and references."""
+    where = f"{path.name}:<{c}>"
+    notes: list[str] = []
+    term = _one(g, c, SKOS.prefLabel, notes, "prefLabel")
+    if not term:
+        return RawRow(where, error="concept has no skos:prefLabel")
+    data: dict = {"term": term}
+    notation = _one(g, c, SKOS.notation, notes, "notation")
+    if notation:
+        data["slug"] = notation
+    for key, predicate in _TEXT.items():
+        value = _one(g, c, predicate, notes, key)
+        if value is not None:
+            data[key] = value
+    for key, predicate in _TEXT_LISTS.items():
+        values = _texts(g, c, predicate)
+        if values:
+            data[key] = values
+    _links(g, c, slugs, data, notes)
+    reviewed = _one(g, c, GL.reviewed, notes, "reviewed")
+    if reviewed:
+        data["reviewed"] = reviewed
+    references = []
+    for node in g.objects(c, GL.reference):
+        label = _one(g, node, RDFS.label, notes, "reference label")
+        if label:
+            references.append({"label": label, "url": _one(g, node, GL.url, notes, "reference url")})
+    if references:
+        data["references"] = sorted(references, key=lambda r: (r["label"], r["url"] or ""))
+    return RawRow(where, data=data, notes=tuple(notes))
+
+
+def _links(g: Graph, c: Node, slugs: dict, data: dict, notes: list[str]) -> None:
+    """related, parent (skos:broader, or the inverse narrower) and replaced_by, as slugs."""
+
+    def slug_of(node: Node) -> str:
+        return slugs.get(node) or _tail(node)
+
+    related = sorted(slug_of(o) for o in g.objects(c, SKOS.related))
+    if related:
+        data["related"] = related
+    parents = sorted(slug_of(o) for o in g.objects(c, SKOS.broader))
+    parents = parents or sorted(slug_of(s) for s in g.subjects(SKOS.narrower, c))
+    if parents:
+        data["parent"] = parents[0]
+        if len(parents) > 1:
+            notes.append(f"several broader concepts, kept '{parents[0]}' as parent")
+    replaced = sorted(slug_of(o) for o in g.objects(c, DCTERMS.isReplacedBy))
+    if replaced:
+        data["replaced_by"] = replaced[0]
 
 
 def _tail(node) -> str:

@@ -76,19 +76,21 @@ def _evaluate(when: Conditions, bands: dict[str, dict[str, float]], any_of_bands
     for name in ("amount", "term_months", "term_years"):
         if getattr(when, name) is None:
             continue
+        number: float | None
         if name == "amount":
-            value = view.annual if when.amount.basis == "annual" else view.total
+            number = view.annual if when.amount is not None and when.amount.basis == "annual" else view.total
         else:
-            value = view.values[name]
-        if value is None:
+            stated = view.values[name]
+            number = float(stated) if isinstance(stated, (int, float)) else None
+        if number is None:
             unknown.append((name, (getattr(when, name), bands.get(name, {}))))
         else:
-            verdicts.append(_in_band(value, bands.get(name, {})))
+            verdicts.append(_in_band(number, bands.get(name, {})))
     for name in ("kind", "data", "payment"):
         allowed = getattr(when, name)
         if allowed is None:
             continue
-        value = view.values[name]
+        value = view.values[name]  # a word here (kind, data, payment route), not a number
         if value is None:
             unknown.append((name, allowed))
         else:
@@ -127,7 +129,7 @@ def _phrase(unknown: list, money) -> str:
             parts.append("if it " + _band_words(detail[1], money, "costs"))
         elif name in ("term_months", "term_years"):
             unit = "month" if name == "term_months" else "year"
-            parts.append("if the term " + _band_words(detail[1], lambda v: plural(v, unit), "runs"))
+            parts.append("if the term " + _band_words(detail[1], lambda v, unit=unit: plural(v, unit), "runs"))
         elif name == "any_of":
             parts.append("if " + " or ".join(_phrase([u], money).removeprefix("if ") for u in detail))
     return " and ".join(parts).replace(" and if ", " and ")

@@ -45,7 +45,10 @@ class SentenceTransformerEmbedder:
 
         self._model = SentenceTransformer(model_path, device="cpu")
         self.model_id = model_id_for(model_path)
-        self.dim = int(self._model.get_embedding_dimension()) if hasattr(self._model, "get_embedding_dimension") else int(self._model.get_sentence_embedding_dimension())
+        dim = self._model.get_embedding_dimension() if hasattr(self._model, "get_embedding_dimension") else self._model.get_sentence_embedding_dimension()
+        if dim is None:
+            raise ValueError(f"{model_path}: the model does not state its embedding dimension")
+        self.dim = int(dim)
         self.batch_size = batch_size
 
     def encode(self, texts: list[str]) -> np.ndarray:

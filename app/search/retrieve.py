@@ -79,6 +79,14 @@ class Retriever:
     def embed(self, text: str) -> np.ndarray:
         return self.embedder.encode([text])[0]
 
+    def embed_many(self, texts: list[str]) -> np.ndarray:
+        """Embed several texts in one batch (one row each)."""
+        return self.embedder.encode(texts)
+
+    def lexical_scores(self, text: str) -> dict[str, float]:
+        """The lexical index's raw score per term for `text` (terms that share no word are left out)."""
+        return self.bm25.scores(text)
+
     def dense_scores(self, vector: np.ndarray) -> dict[str, float]:
         """Best cosine per term over all of its views."""
         if not len(self.index.views):
@@ -142,14 +150,7 @@ class Retriever:
         # not the subject; in a short question it is the subject.
         length_factor = min(1.0, max(w.spot_floor, w.spot_words / max(1, len(query.split()))))
         for c in cands.values():
-            c.score = (
-                w.dense * c.dense
-                + w.bm25 * c.bm25
-                + (w.exact if c.exact else 0.0)
-                + length_factor * (w.strong_spot if c.spotted == "strong" else w.weak_spot if c.spotted == "weak" else 0.0)
-                + (w.fuzzy * min(1.0, (c.fuzzy - 0.8) / 0.1) if c.fuzzy and not c.spotted else 0.0)
-                + c.boost
-            )
+            c.score = _fused_score(w, c, length_factor)
         ordered = sorted(cands.values(), key=lambda c: (-c.score, c.slug))[:limit]
         return Ranking(query=query, candidates=ordered, spots=spots, confidence=self.confidence(ordered))
 
@@ -162,6 +163,18 @@ class Retriever:
         lead = top - ordered[1].score if len(ordered) > 1 else top
         x = w.conf_slope * (top - w.conf_center) + w.conf_margin * lead
         return 1.0 / (1.0 + math.exp(-x))
+
+
+def _fused_score(w: FusionWeights, c: Candidate, length_factor: float) -> float:
+    """One candidate's fused score: every signal weighted, spots scaled down in long texts."""
+    return (
+        w.dense * c.dense
+        + w.bm25 * c.bm25
+        + (w.exact if c.exact else 0.0)
+        + length_factor * (w.strong_spot if c.spotted == "strong" else w.weak_spot if c.spotted == "weak" else 0.0)
+        + (w.fuzzy * min(1.0, (c.fuzzy - 0.8) / 0.1) if c.fuzzy and not c.spotted else 0.0)
+        + c.boost
+    )
 
 
 _LEADS = ("what is a ", "what is an ", "what is ", "what's a ", "what's an ", "what's ", "whats ", "define ",

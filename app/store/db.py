@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 import logging
+from typing import cast
 from pathlib import Path
 
 from sqlalchemy import (
     JSON, Boolean, DateTime, Float, Integer, String, Text, UniqueConstraint, create_engine, event, func, select, update,
 )
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
@@ -132,9 +134,9 @@ class Store:
         self._ensure()
         cutoff = now() - timedelta(days=older_than_days)
         with Session(self.engine) as session, session.begin():
-            result = session.execute(
+            result = cast(CursorResult, session.execute(  # an UPDATE gives a cursor result, with a row count
                 update(Question).where(Question.created_at < cutoff, Question.question.is_not(None)).values(question=None, facts=None)
-            )
+            ))
             return result.rowcount or 0
 
     def term_counts(self) -> dict[str, int]:

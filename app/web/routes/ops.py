@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
+
+from app.web.deps import StateDep
 
 router = APIRouter(tags=["ops"])
 
@@ -15,13 +17,12 @@ def healthz() -> dict:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
-def readyz(request: Request):
+@router.get("/readyz", response_model=None)
+def readyz(state: StateDep) -> Response | dict:
     """Ready when the glossary and index are loaded (answers need nothing else; the database is reported)."""
-    resources = getattr(request.app.state, "resources", None)
+    resources, store = state.resources, state.store
     if resources is None:
         return JSONResponse({"status": "loading"}, 503)
-    store = getattr(request.app.state, "store", None)
     try:
         database = "ok" if store is not None and store.ping() else "none"
     except Exception:
@@ -30,6 +31,6 @@ def readyz(request: Request):
 
 
 @router.get("/metrics", include_in_schema=False)
-def metrics(request: Request) -> Response:
+def metrics(state: StateDep) -> Response:
     """Prometheus text format."""
-    return Response(request.app.state.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+    return Response(state.metrics.render(), media_type=CONTENT_TYPE_LATEST)

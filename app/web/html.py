@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from app.security import page_csp
+from app.web.security import page_csp
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from app import views
-from app.deps import ConversationsDep, ResourcesDep, SettingsDep, StoreDep
-from app.routes import api
+from app import service
+from app.web import views
+from app.web.deps import ResourcesDep, SettingsDep, StateDep
+from app.config import Settings
 from app.schemas import AskRequest, FeedbackRequest
-from app.web import render
+from app.service import ServiceError
+from app.state import AppState
+from app.web.html import render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -27,8 +31,8 @@ def first(form: dict[str, list[str]], name: str) -> str:
     return form.get(name, [""])[0]
 
 
-def chat_context(settings, **extra) -> dict:
-    context = {"examples": views.EXAMPLES, "audience": None, "conversation_id": "", "earlier": [],
+def chat_context(settings: Settings, **extra: object) -> dict:
+    context: dict[str, object] = {"examples": views.EXAMPLES, "audience": None, "conversation_id": "", "earlier": [],
                "turn": None, "error": None, "question": "", "max_chars": settings.max_question_chars}
     context.update(extra)
     return context
@@ -41,10 +45,15 @@ def chat_page(settings: SettingsDep, audience: str | None = None, q: str = Query
 
 
 @router.post("/")
-async def chat_ask(request: Request, resources: ResourcesDep, settings: SettingsDep,
-                   conversations: ConversationsDep) -> Response:
+async def chat_ask(request: Request, state: StateDep) -> Response:
     """The chat without JavaScript: the form posts here and the page comes back with the answer."""
     form = await form_fields(request)
+    return await run_in_threadpool(chat_answer, state, form)
+
+
+def chat_answer(state: AppState, form: dict[str, list[str]]) -> Response:
+    """Answer the chat form through the ask service, exactly as the API does (runs in the thread pool)."""
+    settings = state.settings
     audience = views.parse_audience(first(form, "audience"))
     question = first(form, "example") or first(form, "question")
     conversation_id = first(form, "conversation_id") or None
@@ -52,10 +61,9 @@ async def chat_ask(request: Request, resources: ResourcesDep, settings: Settings
     earlier = [" ".join(q.split())[:300] for q in form.get("earlier", []) if q.strip()][-views.EARLIER_SHOWN:]
     try:
         body = AskRequest(question=question, audience=audience, conversation_id=conversation_id)
-        answer = api.ask(body=body, request=request, resources=resources, settings=settings,
-                         conversations=conversations)
-    except (HTTPException, ValidationError) as exc:
-        message = exc.detail if isinstance(exc, HTTPException) else "that conversation can't be continued"
+        answer = service.ask(state, body)
+    except (ServiceError, ValidationError) as exc:
+        message = exc.detail if isinstance(exc, ServiceError) else "that conversation can't be continued"
         return render("chat.html", chat_context(settings, audience=audience, question=question, earlier=earlier,
                                                 conversation_id=conversation_id or "", error=message),
                       status_code=422)
@@ -65,18 +73,23 @@ async def chat_ask(request: Request, resources: ResourcesDep, settings: Settings
 
 
 @router.post("/feedback")
-async def feedback_form(request: Request, store: StoreDep) -> Response:
+async def feedback_form(request: Request, state: StateDep) -> Response:
     """Thumbs up or down without JavaScript."""
     form = await form_fields(request)
+    return await run_in_threadpool(feedback_answer, state, form)
+
+
+def feedback_answer(state: AppState, form: dict[str, list[str]]) -> Response:
+    """Record the feedback form through the ask service (runs in the thread pool)."""
     turn = first(form, "turn")
     try:
         body = FeedbackRequest(conversation_id=first(form, "conversation_id"), rating=first(form, "rating"),
                                turn=int(turn) if turn.isdigit() else None, comment=first(form, "comment"))
-        api.post_feedback(body, store)
+        service.feedback(state, body)
     except ValidationError:
         return render("feedback.html", {"ok": False, "message": "That feedback was incomplete."}, status_code=422)
-    except HTTPException as exc:
-        return render("feedback.html", {"ok": False, "message": exc.detail}, status_code=exc.status_code)
+    except ServiceError as exc:
+        return render("feedback.html", {"ok": False, "message": exc.detail}, status_code=exc.status)
     return render("feedback.html", {"ok": True, "message": "Thank you — your feedback was recorded."})
 
 

@@ -16,9 +16,8 @@ from app.answer.compose import Linker
 from app.glossary.model import SECTION_TITLES, Term, normalize
 from app.render import to_html
 from app.resources import Resources
+from app.text import AUDIENCES, DOMAINS
 
-AUDIENCES = {"procurement": "Procurement", "it": "IT"}
-DOMAINS = {"procurement": "Procurement", "it": "IT", "shared": "Procurement & IT"}
 STATUSES = {"approved": "Approved", "draft": "Draft", "deprecated": "Deprecated"}
 # Stable anchors, so people can link to a term's "our rules" and have the link keep working.
 ANCHORS = {"definition": "definition", "procurement": "for-procurement", "it": "for-it", "rules": "our-rules",
@@ -105,7 +104,7 @@ def autolink_prose(linker: Linker, markdown: str) -> str:
 
 def term_page(resources: Resources, term: Term, audience: str | None) -> TermPage:
     """Everything the term page shows; other glossary terms are linked at their first mention."""
-    linker = Linker(resources.glossary, resources.url_for, resources.retriever.spotter)
+    linker = Linker(resources.glossary, resources.url_for, resources.spotter)
     linker.link(term.slug)  # the page's own term: never linked to itself
     sections = []
     for key in section_order(audience):

@@ -19,12 +19,15 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable
 
+from starlette.applications import Starlette
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-# What is limited: the JSON API and the pages' no-JavaScript forms that do the same work.
+from app.config import Settings
+
+# What is limited: the JSON API, the pages' no-JavaScript forms that do the same work, the widget's spotting.
 LIMITED = {
     ("POST", "/api/ask"), ("GET", "/api/search"), ("POST", "/api/feedback"),
-    ("POST", "/"), ("POST", "/feedback"),
+    ("POST", "/"), ("POST", "/feedback"), ("POST", "/widget/api/spot"),
 }
 MAX_KEY_CHARS = 64  # a client key longer than an IPv6 address is cut, so junk headers cannot bloat memory
 
@@ -140,9 +143,8 @@ class RateLimitMiddleware:
         await send({"type": "http.response.body", "body": body})
 
 
-def install(app, settings) -> RateLimiter:
-    """Add the limiter to `app` (kept on app.state.rate_limiter) from the rate_limit_* settings."""
+def install(app: Starlette, settings: Settings) -> RateLimiter:
+    """Add the limiter to `app` from the rate_limit_* settings and return it (the AppState keeps it)."""
     limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
-    app.state.rate_limiter = limiter
     app.add_middleware(RateLimitMiddleware, limiter=limiter, client_header=settings.rate_limit_client_header)
     return limiter

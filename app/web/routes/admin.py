@@ -16,9 +16,9 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from app.curation import glossary_health, group_gaps, slugify, stub_markdown, guess_name
-from app.deps import ResourcesDep, SettingsDep, StoreDep
-from app.web import render
+from app.curation import glossary_health, group_gaps, guess_name, stub_markdown, stub_slug
+from app.web.deps import ResourcesDep, SettingsDep, StateDep, StoreDep
+from app.web.html import render
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 COOKIE = "glossary_admin"
@@ -28,9 +28,8 @@ def _same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
 
 
-def curator(request: Request) -> str:
+def curator(request: Request, settings: SettingsDep) -> str:
     """Return who is asking, or refuse: 401 without credentials, 403 with wrong ones."""
-    settings = request.app.state.settings
     header = settings.admin_trusted_header
     if header:
         user = request.headers.get(header, "").strip()
@@ -122,7 +121,7 @@ async def gap_stub(number: int, user: Curator, resources: ResourcesDep, settings
     groups = await _from_db(_gaps, resources, settings, store)
     if not 0 <= number < len(groups):
         raise HTTPException(404, f"no gap group {number}")
-    name = slugify(guess_name(groups[number].title))
+    name = stub_slug(guess_name(groups[number].title))
     return Response(stub_markdown(groups[number]), media_type="text/markdown; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}.md"'})
 
@@ -135,7 +134,7 @@ async def gap_stubs(user: Curator, resources: ResourcesDep, settings: SettingsDe
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         used: set[str] = set()
         for group in groups:
-            name = slugify(guess_name(group.title))
+            name = stub_slug(guess_name(group.title))
             while name in used:
                 name += "-2"
             used.add(name)
@@ -163,19 +162,20 @@ async def feedback(request: Request, user: Curator, resources: ResourcesDep, sto
 
 
 @router.get("/health")
-async def health(request: Request, user: Curator, resources: ResourcesDep, settings: SettingsDep, store: StoreDep):
+async def health(request: Request, user: Curator, resources: ResourcesDep, settings: SettingsDep, store: StoreDep,
+                 state: StateDep):
     """`glossary check` results, stale reviews, terms never linked in answers, the most asked terms."""
     report = await _from_db(glossary_health, settings.glossary_dir, resources.glossary, store,
                                      settings.review_max_age_days)
     terms = resources.glossary.terms
-    reloader = request.app.state.reloader
+    reloader = state.reloader
     data = {
         "terms": report.terms, "problems": report.problems,
         "stale": [{"slug": s, "term": t, "reviewed": d.isoformat()} for s, t, d in report.stale],
         "never_linked": [{"slug": s, "term": terms[s].term} for s in report.never_linked],
         "most_asked": [{"slug": s, "term": terms[s].term, "count": c} for s, c in report.most_asked if s in terms],
         "review_max_age_days": settings.review_max_age_days,
-        "last_reload": reloader.last.as_dict() if reloader.last else None,
+        "last_reload": reloader.last.as_dict() if reloader and reloader.last else None,
         "index": resources.index.manifest,
     }
     if _wants_html(request):
@@ -184,9 +184,11 @@ async def health(request: Request, user: Curator, resources: ResourcesDep, setti
 
 
 @router.post("/reload")
-async def reload(request: Request, user: Curator):
+async def reload(request: Request, user: Curator, state: StateDep):
     """Validate the glossary files, re-embed what changed and swap; invalid files are refused."""
-    result = await run_in_threadpool(request.app.state.reloader.reload, f"reload requested by {user}")
+    if state.reloader is None:
+        raise HTTPException(503, "the glossary is still loading; try again in a moment")
+    result = await run_in_threadpool(state.reloader.reload, f"reload requested by {user}")
     status = {"applied": 200, "unchanged": 200, "rejected": 422, "failed": 503}[result.status]
     if _wants_html(request):
         return render("admin_health.html", {"nav": "admin", "data": None, "reload": result.as_dict(), "user": user,

@@ -13,17 +13,15 @@ import re
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
-from app import views
-from app.annotate import spot_texts
-from app.deps import ResourcesDep, SettingsDep
-from app.routes.api import link
-from app.schemas import SpotOut, SpotRequest, SpotResponse, SpotTerm, TermCard
-from app.security import normalize_origin, origin_allowed
-from app.web import STATIC_DIR, render
+from app import service
+from app.web import views
+from app.web.deps import ResourcesDep, SettingsDep, StateDep
+from app.schemas import SpotRequest, SpotResponse, TermCard
+from app.web.security import normalize_origin, origin_allowed
+from app.web.html import STATIC_DIR, render
 
 router = APIRouter(tags=["widget"])
 
-MAX_SPOT_CHARS = 20000  # per request; the widget sends a large page in a few batches
 DEFAULT_ACCENT = "#1f5fbf"
 _HEX = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
 
@@ -77,16 +75,6 @@ def term_card(slug: str, resources: ResourcesDep, audience: str | None = None) -
 
 
 @router.post("/widget/api/spot", response_model=SpotResponse, response_model_exclude_none=True)
-def spot(body: SpotRequest, resources: ResourcesDep) -> SpotResponse:
+def spot(body: SpotRequest, state: StateDep) -> SpotResponse:
     """Glossary terms in the text of a host page (define-on-hover), with the spotter's case rules."""
-    if sum(len(t) for t in body.texts) > MAX_SPOT_CHARS:
-        raise HTTPException(422, f"texts are longer than {MAX_SPOT_CHARS} characters in total; send them in batches")
-    found = spot_texts(resources.retriever.spotter, body.texts)
-    terms = {}
-    for slug in dict.fromkeys(s for f in found for s in f.slugs):
-        term = resources.glossary.terms[slug]
-        terms[slug] = SpotTerm(term=term.term, summary=term.summary, url=resources.url_for(slug), domain=term.domain,
-                               status=term.status,
-                               replaced_by=link(resources, term.replaced_by) if term.replaced_by else None)
-    return SpotResponse(spots=[SpotOut(text=f.text, start=f.start, end=f.end, slugs=list(f.slugs)) for f in found],
-                        terms=terms)
+    return service.spot(state, body)

@@ -1,0 +1,199 @@
+"""One handler per intent: each turns an Understanding into an Answer with its own template.
+
+A handler gets the question, what `understand` found and the pipeline's collaborators, and renders
+`<intent>.md.j2` through the Composer. Adding an intent: a member of `Intent`, a handler here
+registered in HANDLERS, a template, and its cue in app/answer/intent.py.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+import numpy as np
+
+from app.answer.compose import audience_sections
+from app.answer.context import Answer, AskContext, Intent
+from app.answer.intent import ALTERNATIVE_GAP, Question, Understanding, sense_for
+from app.glossary.model import SECTION_TITLES
+from app.render import to_html
+from app.text import AUDIENCES, first_sentences
+from app.search.retrieve import Ranking, Retriever
+
+# Conversation context: terms related to the previous answer get this much extra score.
+RELATED_BOOST = 0.12
+PREVIOUS_PENALTY = 0.15  # the previous term itself: the follow-up usually asks about something next to it
+SUGGESTION_FLOOR = 0.35  # nearest terms below this dense similarity are not worth suggesting
+DESCRIBED_MIN = 0.6  # a clause must be this close (cosine) to a term to count as describing it
+
+SECTION_CUES = [
+    ("rules", re.compile(r"\b(who (signs|approves|decides|owns|pays)|approv\w*|sign\w*|rule|policy|allowed|threshold|limit|how much|need to)\b", re.I)),
+    ("it", re.compile(r"\b(for it|for us in it|engineer\w*|technical\w*|configure)\b", re.I)),
+    ("procurement", re.compile(r"\b(procurement|buyer|contract|negotiat\w*|vendor ask)\b", re.I)),
+    ("example", re.compile(r"\b(example|for instance|such as)\b", re.I)),
+]
+_CLAUSE = re.compile(r"(?<=[.?!;:])\s+|,\s*|\s+(?:and|but|so|while|because|with)\s+")
+
+Handler = Callable[[Question, Understanding, AskContext], Answer]
+
+
+def finish(intent: Intent, ranking: Ranking, markdown: str, terms: list[str], focus: list[str], confident: bool,
+           suggestions: list[str] | None = None) -> Answer:
+    """The Answer for a composed reply; an answer that is not confident links no terms."""
+    return Answer(intent, confident, round(ranking.confidence, 4), markdown, to_html(markdown),
+                  terms if confident else [], list(suggestions or []), focus)
+
+
+def alternatives(ranking: Ranking, focus: list[str], limit: int = 2) -> list[str]:
+    """Runners-up close enough to the top to offer as 'did you mean'."""
+    if not ranking.candidates:
+        return []
+    top = ranking.candidates[0].score
+    return [
+        c.slug for c in ranking.candidates[1:6]
+        if c.slug not in focus and c.score >= top - ALTERNATIVE_GAP and c.score >= 0.45
+    ][:limit]
+
+
+def section_focus(question: str) -> str | None:
+    """The section a short follow-up asks about ('who signs it?' -> our rules)."""
+    for key, cue in SECTION_CUES:
+        if cue.search(question):
+            return key
+    return None
+
+
+def define(question: Question, found: Understanding, ctx: AskContext) -> Answer:
+    """One term: its definition, the asker's section(s) and near alternatives."""
+    t = ctx.glossary.terms[found.focus[0]]
+    markdown, terms = ctx.composer.compose(
+        "define", t=t, audience=question.audience, sections=audience_sections(t, question.audience),
+        alternatives=alternatives(found.ranking, [t.slug]),
+    )
+    return finish(Intent.DEFINE, found.ranking, markdown, terms, [t.slug], True)
+
+
+def follow_up(question: Question, found: Understanding, ctx: AskContext) -> Answer:
+    """A follow-up, read in the light of the previous answer's term."""
+    prev_term = found.previous
+    assert prev_term is not None  # understand() only detects a follow-up with a previous term
+    text, retriever, ranking = question.text, ctx.retriever, found.ranking
+    section = section_focus(text)
+    t = prev_term
+    others: list[str] = []
+    if not (section and len(text.split()) <= 8):
+        # "How would we spot it?" -> "Maverick Spend: how would we spot it?"
+        blended = found.vector + retriever.embed(f"{prev_term.term}: {text}")
+        vector = blended / max(float(np.linalg.norm(blended)), 1e-9)
+        boost = {slug: RELATED_BOOST for slug in prev_term.related}
+        boost[prev_term.slug] = -PREVIOUS_PENALTY
+        ranking = retriever.rank(text, vector=vector, boost=boost)
+        top = ranking.top
+        if top is not None and top.slug != prev_term.slug and ranking.confidence >= ctx.threshold:
+            t = ctx.glossary.terms[top.slug]
+            section = None
+        others = alternatives(ranking, [t.slug, prev_term.slug])
+    markdown, terms = ctx.composer.compose(
+        "followup", t=t, previous=prev_term, audience=question.audience,
+        sections=audience_sections(t, question.audience), focus_section=section, alternatives=others,
+    )
+    return finish(Intent.FOLLOW_UP, ranking, markdown, terms, [t.slug], True)
+
+
+def compare(question: Question, found: Understanding, ctx: AskContext) -> Answer:
+    """Two or more terms side by side, one row per audience section."""
+    items = found.focus
+    terms_ = [ctx.glossary.terms[s] for s in items]
+    rows = [(SECTION_TITLES[k], k) for k in AUDIENCES if not question.audience or k == question.audience]
+    related = [s for t in terms_ for s in t.related if s not in items][:5]
+    markdown, terms = ctx.composer.compose("compare", items=terms_, rows=rows, related=related)
+    return finish(Intent.COMPARE, found.ranking, markdown, terms, items, True)
+
+
+def explain(question: Question, found: Understanding, ctx: AskContext) -> Answer:
+    """A pasted email or ticket: explain every term in it, in order of appearance."""
+    text, ranking, audience, glossary = question.text, found.ranking, question.audience, ctx.glossary
+    found_terms: list[dict] = []
+    other_senses: list[str] = []
+    seen: set[str] = set()
+
+    def add(slug: str, at: int, surface: str | None, strong: bool) -> None:
+        seen.add(slug)
+        term = glossary.terms[slug]
+        key = audience or ("procurement" if term.domain == "it" else "it")
+        found_terms.append({"term": term, "surface": surface, "strong": strong, "at": at,
+                            "advice": first_sentences(term.section(key)), "advice_title": SECTION_TITLES[key]})
+
+    many = sum(1 for s in ranking.spots if s.strong) > 8
+    for spot in ranking.spots:
+        single = len(spot.slugs) == 1
+        slug = spot.slugs[0] if single else sense_for(spot, text, ranking, audience, ctx) or spot.slugs[0]
+        if not single:
+            other_senses.extend(s for s in spot.slugs if s != slug and s not in other_senses)
+        if slug not in seen and (spot.strong or not many):
+            add(slug, spot.start, spot.surface, spot.strong)
+    # Clauses that describe a term without naming it ("can export all our data at contract end").
+    for at, slug in described_terms(text, ranking, ctx.retriever):
+        if slug not in seen:
+            add(slug, at, None, True)
+    found_terms.sort(key=lambda item: (not item["strong"], item["at"]))  # jargon in order, everyday words after
+    markdown, terms = ctx.composer.compose("explain", found=found_terms,
+                                           ambiguous=[s for s in other_senses if s not in seen])
+    return finish(Intent.EXPLAIN, ranking, markdown, terms, [f["term"].slug for f in found_terms], True)
+
+
+def _clauses(text: str, ranking: Ranking) -> list[tuple[int, str]]:
+    """Clauses of four words or more that name no glossary term, with where they start."""
+    clauses, pos = [], 0
+    for part in _CLAUSE.split(text):
+        if not part:
+            continue
+        start = text.find(part, pos)
+        pos = start + len(part)
+        named = any(s.start < pos and s.end > start for s in ranking.spots)
+        if len(part.split()) >= 4 and not named:
+            clauses.append((start, part))
+    return clauses
+
+
+def described_terms(text: str, ranking: Ranking, retriever: Retriever, limit: int = 12) -> list[tuple[int, str]]:
+    """Terms that clauses of a pasted text describe without naming any glossary term."""
+    clauses = _clauses(text, ranking)
+    if not clauses:
+        return []
+    vectors = retriever.embed_many([c for _, c in clauses[:limit]])
+    out = []
+    for (start, _), vector in zip(clauses, vectors):
+        scores = retriever.dense_scores(vector)
+        if scores:
+            slug = max(scores, key=scores.__getitem__)
+            if scores[slug] >= DESCRIBED_MIN:
+                out.append((start, slug))
+    return out
+
+
+def clarify(question: Question, found: Understanding, ctx: AskContext) -> Answer:
+    """An acronym with several senses that neither the question nor the audience decides: ask which."""
+    assert found.ambiguous is not None
+    senses = [ctx.glossary.terms[s] for s in found.ambiguous.slugs]
+    markdown, terms = ctx.composer.compose("clarify", acronym=found.ambiguous.surface, senses=senses)
+    return finish(Intent.CLARIFY, found.ranking, markdown, terms, list(found.ambiguous.slugs), True)
+
+
+def unknown(question: Question, found: Understanding, ctx: AskContext) -> Answer:
+    """Not in the glossary (or not a glossary question): say so, with the nearest terms worth suggesting."""
+    ranking = found.ranking
+    suggestions = [c.slug for c in ranking.candidates if c.dense >= SUGGESTION_FLOOR or c.fuzzy or c.spotted][:3]
+    markdown, _ = ctx.composer.compose("unknown", suggestions=[ctx.glossary.terms[s] for s in suggestions],
+                                       url=ctx.composer.url_for)
+    return finish(Intent.UNKNOWN, ranking, markdown, [], [], False, suggestions)
+
+
+HANDLERS: dict[Intent, Handler] = {
+    Intent.DEFINE: define,
+    Intent.FOLLOW_UP: follow_up,
+    Intent.COMPARE: compare,
+    Intent.EXPLAIN: explain,
+    Intent.CLARIFY: clarify,
+    Intent.UNKNOWN: unknown,
+}

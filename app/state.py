@@ -1,0 +1,73 @@
+"""The application's state, typed: what the lifespan loads and every face (routes, CLI) reads.
+
+`start()` loads it (glossary, index, store, conversations); the web app keeps it as `app.state`
+and the lifespan fills and yields it; the CLI builds one in-process, without a database unless
+asked to record.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from app.answer.conversation import ConversationStore, MemoryConversations
+from app.config import Settings
+from app.observability import Metrics
+from app.resources import Resources, load_resources, new_conversations
+from app.search.embedder import Embedder
+
+if TYPE_CHECKING:
+    from app.web.ratelimit import RateLimiter
+    from app.reload import Reloader
+    from app.store import Store
+
+log = logging.getLogger("glossary")
+
+
+@dataclass
+class AppState:
+    """Everything a running service holds; `resources` is swapped whole by a reload."""
+
+    settings: Settings
+    metrics: Metrics = field(default_factory=Metrics)
+    memory_conversations: MemoryConversations | None = None
+    conversations: ConversationStore | None = None
+    resources: Resources | None = None  # None while the glossary is loading
+    store: Store | None = None  # None without a database (the CLI unless --record)
+    reloader: Reloader | None = None
+    rate_limiter: RateLimiter | None = None
+
+    def __post_init__(self) -> None:
+        if self.memory_conversations is None:
+            self.memory_conversations = new_conversations(self.settings)
+        if self.conversations is None:
+            self.conversations = self.memory_conversations
+
+
+def open_store(settings: Settings) -> Store:
+    """Open the database; if it cannot be reached yet, serve anyway (the store retries on use)."""
+    from app.store import Store
+
+    store = Store(settings.database_url)
+    try:
+        store.purge_question_text(settings.question_retention_days)
+    except Exception:
+        log.warning("could not apply the question retention period now; will retry", exc_info=True)
+    return store
+
+
+def start(state: AppState, *, embedder: Embedder | None = None, store: Store | None = None,
+          record: bool = True) -> AppState:
+    """Load the glossary and index into `state`; with `record`, open the store and keep conversations there."""
+    from app.store import StoredConversations
+
+    settings = state.settings
+    state.resources = load_resources(settings, embedder=embedder)
+    state.metrics.index_loaded(state.resources.index.manifest)
+    if record:
+        state.store = store if store is not None else open_store(settings)
+        assert state.memory_conversations is not None
+        state.conversations = StoredConversations(state.store, state.memory_conversations,
+                                                  settings.conversation_ttl_seconds, log)
+    return state

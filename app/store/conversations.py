@@ -1,0 +1,69 @@
+"""Conversations kept in the database: the ConversationStore that every replica shares."""
+
+from __future__ import annotations
+
+import logging
+
+from app.answer.conversation import Conversation, MemoryConversations, Turn, new_id
+from app.store.db import Question, Store, _aware, now
+
+
+class StoredConversations:
+    """Conversations kept in the database (shared by every replica), with memory as a fallback.
+
+    Each turn is a row of the `questions` table, so the last turn is one indexed lookup. If the
+    database is unreachable, answering goes on with conversations held in this process.
+    """
+
+    def __init__(self, store: Store, fallback: MemoryConversations, ttl_seconds: float,
+                 log: logging.Logger | None = None):
+        self.store = store
+        self.fallback = fallback
+        self.ttl = ttl_seconds
+        self.log = log
+        self._down = False
+
+    def _failed(self, what: str) -> None:
+        """Log an outage once, with its traceback, not on every request (that floods the log)."""
+        if not self._down:
+            self._down = True
+            if self.log:
+                self.log.warning("database unavailable: %s (logged once until it is back)", what, exc_info=True)
+
+    def _reachable(self) -> None:
+        if self._down:
+            self._down = False
+            if self.log:
+                self.log.warning("database reachable again: conversations are stored again")
+
+    def get(self, conversation_id: str | None) -> Conversation:
+        if not conversation_id:
+            return Conversation(id=new_id())
+        try:
+            last = self.store.last_turn(conversation_id)
+        except Exception:
+            self._failed("using in-process conversations")
+            return self.fallback.get(conversation_id)
+        self._reachable()
+        if last is None:
+            return self.fallback.get(conversation_id)
+        if (now() - _aware(last.created_at)).total_seconds() > self.ttl:
+            return Conversation(id=new_id())
+        turn = Turn(question=last.question or "", intent=last.intent, focus=list(last.focus or []), audience=last.audience,
+                    facts=last.facts)
+        return Conversation(id=conversation_id, turns=[turn], count=last.turn)
+
+    def append(self, conversation: Conversation, turn: Turn, record: dict | None = None) -> int:
+        """Store the turn (with the answer's record fields); fall back to memory if the database fails."""
+        row = Question(conversation_id=conversation.id, turn=conversation.count + 1, question=turn.question,
+                       audience=turn.audience, intent=turn.intent, focus=list(turn.focus), facts=turn.facts,
+                       **(record or {}))
+        try:
+            number = self.store.add_question(row)
+        except Exception:
+            self._failed("turns kept in memory only")
+            return self.fallback.append(conversation, turn)
+        self._reachable()
+        conversation.turns.append(turn)
+        conversation.count = number
+        return number

@@ -1,0 +1,59 @@
+"""Shared text helpers and vocabulary: one home for what the loader, importer, answers and pages all use."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# The two departments a section is written for, and the three domains a term belongs to (with labels).
+AUDIENCES = {"procurement": "Procurement", "it": "IT"}
+DOMAINS = {"procurement": "Procurement", "it": "IT", "shared": "Procurement & IT"}
+
+# C0/C1 control characters other than tab, newline and carriage return: never meaningful in a
+# question, a comment or a term file, and PostgreSQL refuses NUL in text.
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+# Any Jinja expression or statement in a term file, and the one shape an org placeholder may have: a
+# path into org, optionally through one of our filters (no arithmetic, no calls). The loader accepts
+# exactly these (and rule citations), and the importer keeps exactly these.
+PLACEHOLDER = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
+_FILTER = r"\|\s*(?:money|capitalize_first|plural\(\s*'[a-z ]+'\s*(?:,\s*'[a-z ]+'\s*)?\))\s*"
+ORG_PLACEHOLDER_PATTERN = r"\{\{\s*(?P<path>org(?:\.[A-Za-z_][A-Za-z0-9_]*)+)\s*(?P<filter>" + _FILTER + r")?\}\}"
+ORG_PLACEHOLDER = re.compile(ORG_PLACEHOLDER_PATTERN)
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
+_ABBREVIATIONS = re.compile(r"(?:\b(?:e\.g|i\.e|etc|vs|cf|no|nos|inc|ltd|co|corp|mr|ms|dr|st|sec|art|para|"
+                            r"fig|approx|u\.s|u\.s\.c|c\.f\.r)|\b[A-Z]|\(\w{1,3})\.$", re.I)
+
+
+def slugify(text: str, default: str = "") -> str:
+    """Lowercase ASCII, every run of other characters one '-': 'Auto-Renewal (EU)' -> 'auto-renewal-eu'."""
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+    if len(slug) > 80:
+        slug = slug[:80].rsplit("-", 1)[0] if "-" in slug[:80] else slug[:80]
+    return slug or default
+
+
+def first_sentences(markdown: str, count: int = 1) -> str:
+    """Return the first `count` sentences of glossary prose (written by curators), on one line."""
+    text = " ".join(markdown.split())
+    parts = _SENTENCE.split(text)
+    return " ".join(parts[:count])
+
+
+def first_sentence(text: str, limit: int = 300) -> str:
+    """Return the first sentence of outside text as one line (abbreviations kept whole, cut at `limit`).
+
+    Unlike `first_sentences`, this reads text nobody has edited for us (imports), so it does not end
+    a sentence at 'e.g.' or 'Inc.' and bounds the length.
+    """
+    text = " ".join(text.split())
+    for match in re.finditer(r"[.!?](?=\s+[\"'(\[]?[A-Z0-9])", text):
+        candidate = text[: match.end()]
+        if not _ABBREVIATIONS.search(candidate):
+            text = candidate
+            break
+    if len(text) > limit:
+        text = text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+    return text
