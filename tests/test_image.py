@@ -14,7 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "test-image"
 # The script stops itself at its own limit (and cleans up); this one only guards against a hang.
-LIMIT = 540
+LIMIT = 900
 
 pytestmark = pytest.mark.image
 
