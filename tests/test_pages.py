@@ -237,3 +237,36 @@ def test_example_questions_get_the_right_answers(shipped_client):
         data = shipped_client.post("/api/ask", json={"question": question}).json()
         assert data["confident"] and data["intent"] != "unknown", question
         assert data["terms"][0]["slug"] == slug, question
+
+
+def _slowest(client, path: str, times: int = 3) -> float:
+    import time
+
+    best = float("inf")
+    for _ in range(times):
+        started = time.perf_counter()
+        assert client.get(path).status_code in (200, 404)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def test_a_huge_word_in_a_definition_costs_about_as_much_as_its_size(fixture_glossary, settings):
+    """Autolinking used a regex that rescanned a long word from every position: 40,000 characters took
+    2.6-3.0 s a view (5 ms normally). Now the hostile page costs a small multiple of a normal one."""
+    path = fixture_glossary / "terms" / "tail-spend.md"
+    text = path.read_text()
+    path.write_text(text.replace("## Definition\n", "## Definition\n" + "a" * 40000 + " SSO\n", 1))
+    with TestClient(create_app(settings, embedder=FakeEmbedder())) as c:
+        normal = _slowest(c, "/terms/purchase-order")
+        hostile = _slowest(c, "/terms/tail-spend")
+    assert hostile < 40 * normal + 0.05, (hostile, normal)
+
+
+def test_autolinking_leaves_link_titles_and_destinations_alone(fixture_glossary, settings):
+    path = fixture_glossary / "terms" / "tail-spend.md"
+    text = path.read_text()
+    path.write_text(text.replace("## Definition\n", '## Definition\nSee [the guide](https://x.test/sso "Reset your SSO '
+                                                    'password") first.\n', 1))
+    with TestClient(create_app(settings, embedder=FakeEmbedder())) as c:
+        html = c.get("/terms/tail-spend").text
+    assert 'title="Reset your SSO password"' in html

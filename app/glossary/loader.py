@@ -196,6 +196,9 @@ def render_section(
         return raw, [Problem(rel, line, field, f"cannot render: {exc}")]
 
 
+MAX_TERM_CHARS = 100_000  # the longest shipped term file is ~4,000
+
+
 def parse_term(path: Path, rel: str, env: SandboxedEnvironment) -> tuple[Term | None, list[Problem], dict]:
     """Parse one term file; return the term (or None) and its own problems."""
     problems: list[Problem] = []
@@ -203,6 +206,8 @@ def parse_term(path: Path, rel: str, env: SandboxedEnvironment) -> tuple[Term | 
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return None, [Problem(rel, 0, "file", f"cannot read file: {exc}")], {}
+    if len(text) > MAX_TERM_CHARS:  # every later step is linear, but a term page should still be a page
+        return None, [Problem(rel, 0, "file", f"file is longer than {MAX_TERM_CHARS:,} characters")], {}
     split = split_front_matter(text)
     if split is None:
         return None, [Problem(rel, 1, "front matter", "file must start with '---' YAML front matter closed by '---'")], {}

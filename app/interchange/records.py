@@ -95,13 +95,19 @@ _ABBREVIATIONS = re.compile(r"(?:\b(?:e\.g|i\.e|etc|vs|cf|no|nos|inc|ltd|co|corp
                             r"fig|approx|u\.s|u\.s\.c|c\.f\.r)|\b[A-Z]|\(\w{1,3})\.$", re.I)
 
 
+_SENTENCE_END = re.compile(r"[.!?](?=\s+[\"'(\[]?[A-Z0-9])")
+_ABBREVIATION_WINDOW = 12  # longer than the longest abbreviation above ("approx.", "u.s.c.")
+
+
 def first_sentence(text: str, limit: int = 300) -> str:
     """Return the first sentence of `text` as one trimmed line (cut at a word when longer than limit)."""
     text = clean_line(text)
-    for match in re.finditer(r"[.!?](?=\s+[\"'(\[]?[A-Z0-9])", text):
-        candidate = text[: match.end()]
-        if not _ABBREVIATIONS.search(candidate):
-            text = candidate
+    # A stop past `limit` gives the same result as no stop (the text is cut at `limit` either way).
+    for match in _SENTENCE_END.finditer(text, 0, limit + 8):
+        # Only the few characters before the stop can be an abbreviation: searching the whole
+        # prefix at every stop was quadratic (a 56 KB definition took 38 s).
+        if not _ABBREVIATIONS.search(text, max(0, match.end() - _ABBREVIATION_WINDOW), match.end()):
+            text = text[: match.end()]
             break
     if len(text) > limit:
         text = text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
