@@ -81,8 +81,10 @@ def serve(host: Optional[str] = typer.Option(None, help="Bind address (default 1
     from app.observability import configure_logging
 
     configure_logging()
+    from app.server import uvicorn_options
+
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, log_config=None,
-                access_log=False)
+                access_log=False, **uvicorn_options(settings))
 
 
 def _fewer_malloc_arenas(arenas: int = 2) -> None:
