@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         if app.state.store is not None:
             app.state.store.dispose()
 
-    app = FastAPI(title="Glossary assistant", version="0.1.0", lifespan=lifespan,
+    app = FastAPI(title="Glossary assistant", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Linked definitions of IT and procurement terms, with the company's rules.")
     app.state.settings = settings
     app.state.memory_conversations = new_conversations(settings)
@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.include_router(admin.router)
     install_web(app, settings)
     openapi.document_errors(app)
+    openapi.install_docs(app)
 
     return app
 

@@ -270,3 +270,26 @@ def test_autolinking_leaves_link_titles_and_destinations_alone(fixture_glossary,
     with TestClient(create_app(settings, embedder=FakeEmbedder())) as c:
         html = c.get("/terms/tail-spend").text
     assert 'title="Reset your SSO password"' in html
+
+
+def test_docs_load_nothing_from_other_hosts(client):
+    html = client.get("/docs").text
+    assert "cdn.jsdelivr.net" not in html and "unpkg" not in html  # swagger-ui came from a CDN without SRI
+    scripts = re.findall(r'<script src="([^"]+)"', html) + re.findall(r'<link[^>]+href="([^"]+)"', html)
+    assert scripts and all(src.startswith("/") for src in scripts), scripts
+    for src in scripts:
+        assert client.get(src).status_code == 200, src
+
+
+def test_redirects_never_point_at_the_host_a_client_named(client):
+    r = client.get("/terms/", headers={"Host": "evil.example"}, follow_redirects=False)
+    assert r.status_code in (301, 302, 307, 308) and r.headers["location"] == "/terms", r.headers.get("location")
+
+
+def test_access_log_keeps_only_the_start_of_a_long_path(client, caplog):
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="glossary.access"):
+        client.get("/terms/" + "x" * 60000)
+    paths = [r.path for r in caplog.records if r.name == "glossary.access"]
+    assert paths and len(paths[-1]) <= 301 and caplog.records[-1].path_chars == 60007
