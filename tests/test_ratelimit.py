@@ -195,3 +195,18 @@ def test_admin_sign_in_backs_off_after_a_few_failures():
     throttle.succeeded("a")
     throttle.failed("a")
     assert throttle.wait("a") == 0  # a success forgets the failures
+
+
+def test_costly_pages_and_spotting_share_the_limit(limited):
+    """/terms/<random> (404 + ranking), /terms?q= and /widget/api/spot with 20,000 characters were never limited."""
+    client, clock = limited
+    codes = [client.get(f"/terms/no-such-term-{i}").status_code for i in range(4)]
+    assert codes == [404, 404, 404, 429], codes
+    clock.now += 3
+    assert [client.get("/terms", params={"q": f"zz{i}"}).status_code for i in range(4)][-1] == 429
+    clock.now += 3
+    spots = [client.post("/widget/api/spot", json={"texts": ["SSO " * 4000]}).status_code for _ in range(4)]
+    assert spots == [200, 200, 200, 429], spots
+    # Reading the glossary stays free: known term pages and the unfiltered list.
+    assert all(client.get("/terms/single-sign-on").status_code == 200 for _ in range(10))
+    assert all(client.get("/terms").status_code == 200 for _ in range(10))

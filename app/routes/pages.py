@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from app import views
+from app import ratelimit, views
 from app.deps import ConversationsDep, ResourcesDep, SettingsDep, StoreDep
 from app.routes import api
 from app.schemas import AskRequest, FeedbackRequest
@@ -81,17 +81,20 @@ async def feedback_form(request: Request, store: StoreDep) -> Response:
 
 
 @router.get("/terms")
-def terms_page(resources: ResourcesDep, q: str = Query("", max_length=200), domain: str = "",
+def terms_page(request: Request, resources: ResourcesDep, q: str = Query("", max_length=200), domain: str = "",
                status: str = "") -> Response:
     """Every term A to Z, filtered by domain, status and words."""
+    if q.strip():
+        ratelimit.enforce(request)  # a filter without a match ranks the glossary for suggestions
     return render("terms.html", views.browse(resources, q, domain, status))
 
 
 @router.get("/terms/{slug}")
-def term_page(slug: str, resources: ResourcesDep, audience: str | None = None) -> Response:
+def term_page(request: Request, slug: str, resources: ResourcesDep, audience: str | None = None) -> Response:
     """One term: summary, definition, both audiences (the asker's first), rules, example, related."""
     term = resources.glossary.get(slug)
     if term is None:
+        ratelimit.enforce(request)  # the 404 ranks near terms, as a search would
         return render("not_found.html", {"slug": slug[:100], "near": views.near_terms(resources, slug[:100])},
                       status_code=404)
     return render("term.html", {"page": views.term_page(resources, term, views.parse_audience(audience))})
