@@ -25,7 +25,7 @@ ERROR = {
 }
 REF = {"$ref": "#/components/schemas/Error"}
 DESCRIPTIONS = {
-    "400": "Request body cannot be parsed",
+    "400": "Request cannot be parsed (or a curator header was sent twice)",
     "401": "Curator sign-in required",
     "403": "Wrong credentials, or the curator views are disabled",
     "404": "Not found",
@@ -69,7 +69,9 @@ def document_errors(app: FastAPI) -> None:
                 if path != "/healthz":
                     statuses.add("503")
                 if path.startswith("/admin"):
-                    statuses |= {"401", "403"}
+                    statuses |= {"400", "401", "403", "429"}  # a repeated user header; sign-in back-off
+                if path == "/api/feedback":
+                    statuses.add("404")  # no such conversation or turn
                 responses = operation.setdefault("responses", {})
                 for status in sorted(statuses):
                     responses[status] = _error(status)

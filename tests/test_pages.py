@@ -293,3 +293,32 @@ def test_access_log_keeps_only_the_start_of_a_long_path(client, caplog):
         client.get("/terms/" + "x" * 60000)
     paths = [r.path for r in caplog.records if r.name == "glossary.access"]
     assert paths and len(paths[-1]) <= 301 and caplog.records[-1].path_chars == 60007
+
+
+def test_a_conversation_on_the_pages_belongs_to_the_browser_that_started_it(client, settings):
+    """A cross-site POST / with someone else's conversation_id continued their conversation."""
+    first = client.post("/", data={"question": "What is a statement of work?"})
+    cookie = first.headers["set-cookie"].lower()
+    assert "glossary_conversation=" in cookie and "httponly" in cookie and "samesite=lax" in cookie
+    conversation = re.search(r'name="conversation_id" value="([^"]+)"', first.text).group(1)
+    own = client.post("/", data={"question": "Who signs it?", "conversation_id": conversation})
+    assert f'value="{conversation}"' in own.text  # the browser that started it continues it
+    with TestClient(create_app(settings, embedder=FakeEmbedder())) as stranger:  # another browser, same id
+        other = stranger.post("/", data={"question": "And what was I asking about?", "conversation_id": conversation})
+        assert other.status_code == 200 and f'value="{conversation}"' not in other.text  # a new conversation
+        refused = stranger.post("/feedback", data={"conversation_id": conversation, "turn": "1", "rating": "down"})
+        assert refused.status_code == 404
+        # A JSON API client with the id it was given continues without any cookie.
+        api = stranger.post("/api/ask", json={"question": "What is an MSA?", "conversation_id": conversation})
+        assert api.json()["conversation_id"] == conversation and api.json()["turn"] == 3
+
+
+def test_feedback_only_for_a_turn_that_was_answered(client):
+    """Feedback for a conversation that does not exist was accepted (201)."""
+    r = client.post("/api/feedback", json={"conversation_id": "no-such-conversation", "rating": "up"})
+    assert r.status_code == 404 and "no conversation" in r.json()["detail"]
+    asked = client.post("/api/ask", json={"question": "What is SSO?"}).json()
+    late = client.post("/api/feedback", json={"conversation_id": asked["conversation_id"], "turn": 2, "rating": "up"})
+    assert late.status_code == 404 and "no turn 2" in late.json()["detail"]
+    ok = client.post("/api/feedback", json={"conversation_id": asked["conversation_id"], "turn": 1, "rating": "up"})
+    assert ok.status_code == 201

@@ -96,11 +96,30 @@ def ask(body: AskRequest, request: Request, resources: ResourcesDep, settings: S
     )
 
 
+def turns_in(conversations, store, conversation_id: str) -> int:
+    """How many turns the conversation has had (0: there is no such conversation), stored or in memory."""
+    last = store.last_turn(conversation_id)
+    if last is not None:
+        return last.turn
+    memory = getattr(conversations, "fallback", conversations)  # turns kept while the database was down
+    conversation = memory.get(conversation_id)
+    return conversation.count if conversation.id == conversation_id else 0
+
+
 @router.post("/feedback", response_model=FeedbackResponse, status_code=201)
-def post_feedback(body: FeedbackRequest, store: StoreDep) -> FeedbackResponse:
-    """Record a thumbs up or down, with an optional comment, on an answer."""
+def post_feedback(body: FeedbackRequest, store: StoreDep, conversations: ConversationsDep) -> FeedbackResponse:
+    """Record a thumbs up or down, with an optional comment, on an answer that was given."""
     if store is None:
         raise HTTPException(503, "feedback storage is not available right now")
+    try:
+        turns = turns_in(conversations, store, body.conversation_id)
+    except Exception:
+        log.exception("could not look up the conversation")
+        raise HTTPException(503, "feedback storage is not available right now; please try again later")
+    if turns == 0:
+        raise HTTPException(404, "there is no conversation with that id (it may have expired)")
+    if body.turn is not None and body.turn > turns:
+        raise HTTPException(404, f"that conversation has no turn {body.turn}; it has {turns}")
     try:
         feedback_id = store.add_feedback(body.conversation_id, body.turn, body.rating, body.comment.strip())
     except Exception:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -34,6 +35,25 @@ def chat_context(settings, **extra) -> dict:
     return context
 
 
+# The no-JavaScript chat carries the conversation id in its forms; this cookie beside it binds the
+# conversation to the browser that started it, so a forged form (another site, or a copied id)
+# cannot continue or rate it. HttpOnly and SameSite=Lax: other sites' posts do not carry it. The JSON
+# API (and the pages' and widget's scripts, which use it) keep the unguessable id alone as the key.
+CONVERSATION_COOKIE = "glossary_conversation"
+
+
+def bound_here(request: Request, conversation_id: str) -> bool:
+    """True when this browser started (or continued) the conversation through the pages' forms."""
+    cookie = request.cookies.get(CONVERSATION_COOKIE, "")
+    return bool(cookie) and hmac.compare_digest(cookie.encode(), conversation_id.encode())
+
+
+def bind(response: Response, request: Request, settings, conversation_id: str) -> None:
+    secure = request.url.scheme == "https" or settings.public_base_url.startswith("https://")
+    response.set_cookie(CONVERSATION_COOKIE, conversation_id, httponly=True, samesite="lax", secure=secure,
+                        path="/", max_age=settings.conversation_ttl_seconds)
+
+
 @router.get("/")
 def chat_page(settings: SettingsDep, audience: str | None = None, q: str = Query("", max_length=4000)) -> Response:
     """The chat: ask, follow up, open linked definitions, rate answers."""
@@ -52,6 +72,9 @@ async def chat_ask(request: Request, resources: ResourcesDep, settings: Settings
     earlier = [" ".join(q.split())[:300] for q in form.get("earlier", []) if q.strip()][-views.EARLIER_SHOWN:]
     try:
         body = AskRequest(question=question, audience=audience, conversation_id=conversation_id)
+        if body.conversation_id and not bound_here(request, body.conversation_id):
+            # Another browser's conversation (a forged or copied form): start a new one instead.
+            body, conversation_id, earlier = body.model_copy(update={"conversation_id": None}), None, []
         answer = api.ask(body=body, request=request, resources=resources, settings=settings,
                          conversations=conversations)
     except (HTTPException, ValidationError) as exc:
@@ -60,19 +83,24 @@ async def chat_ask(request: Request, resources: ResourcesDep, settings: Settings
                                                 conversation_id=conversation_id or "", error=message),
                       status_code=422)
     turn = {"question": question.strip(), "answer": answer}
-    return render("chat.html", chat_context(settings, audience=audience, conversation_id=answer.conversation_id,
-                                            earlier=earlier, turn=turn), headers={"Cache-Control": "no-store"})
+    response = render("chat.html", chat_context(settings, audience=audience, conversation_id=answer.conversation_id,
+                                                earlier=earlier, turn=turn), headers={"Cache-Control": "no-store"})
+    bind(response, request, settings, answer.conversation_id)
+    return response
 
 
 @router.post("/feedback")
-async def feedback_form(request: Request, store: StoreDep) -> Response:
-    """Thumbs up or down without JavaScript."""
+async def feedback_form(request: Request, store: StoreDep, conversations: ConversationsDep) -> Response:
+    """Thumbs up or down without JavaScript, on an answer this browser was given."""
     form = await form_fields(request)
     turn = first(form, "turn")
+    conversation_id = first(form, "conversation_id")
     try:
-        body = FeedbackRequest(conversation_id=first(form, "conversation_id"), rating=first(form, "rating"),
+        body = FeedbackRequest(conversation_id=conversation_id, rating=first(form, "rating"),
                                turn=int(turn) if turn.isdigit() else None, comment=first(form, "comment"))
-        api.post_feedback(body, store)
+        if not bound_here(request, conversation_id):
+            raise HTTPException(404, "there is no conversation with that id in this browser")
+        api.post_feedback(body, store, conversations)
     except ValidationError:
         return render("feedback.html", {"ok": False, "message": "That feedback was incomplete."}, status_code=422)
     except HTTPException as exc:
