@@ -189,3 +189,56 @@ def test_health_as_html_renders(admin):
     admin.post("/admin/login", data={"token": TOKEN})
     html = admin.get("/admin/health", headers={"Accept": "text/html"}).text
     assert 'action="/admin/logout"' in html
+
+
+def _gap_rows(store, questions):
+    from app.store.db import Question
+
+    for i, q in enumerate(questions):
+        store.add_question(Question(conversation_id=f"c{i}", turn=1, question=q, intent="unknown", confident=False,
+                                    confidence=0.1, focus=[], terms=[], suggestions=[]))
+
+
+def test_gap_views_embed_each_question_once_and_page(admin):
+    """/admin/gaps and the stub downloads re-embedded the newest 1,000 gap rows on every view."""
+    import time
+
+    store, embedder = admin.app.state.store, admin.app.state.resources.embedder
+    _gap_rows(store, [f"What is the {i} widget clause {'and more words ' * 40}?" for i in range(300)])
+    before = embedder.texts
+    started = time.perf_counter()
+    first = admin.get("/admin/gaps", headers=AUTH).json()
+    cold = time.perf_counter() - started
+    assert embedder.texts - before == 300 and first["total"] >= 1 and len(first["groups"]) <= 50
+    embedded = embedder.texts
+    started = time.perf_counter()
+    for path in ("/admin/gaps", "/admin/gaps?page=2", "/admin/gaps/0/stub.md", "/admin/gaps/stubs.zip"):
+        assert admin.get(path, headers=AUTH).status_code == 200, path
+    warm = (time.perf_counter() - started) / 4
+    assert embedder.texts == embedded  # nothing embedded again
+    assert warm < cold, (warm, cold)
+
+
+def test_a_flood_of_one_off_questions_does_not_push_out_real_gaps(admin):
+    store = admin.app.state.store
+    _gap_rows(store, ["What is a kickback clause?"] * 3 + ["what is a KICKBACK clause"])
+    import hashlib
+
+    noise = [hashlib.sha256(str(i).encode()).hexdigest()[:20] for i in range(1100)]
+    _gap_rows(store, noise)  # newer than the real gap, and more distinct questions than the window holds
+    groups = admin.get("/admin/gaps", headers=AUTH).json()["groups"]
+    # The wording asked three times leads; its one-off variant is as old as the flood and may fall out.
+    assert groups[0]["count"] >= 3 and "kickback" in groups[0]["questions"][0].lower()
+
+
+def test_a_question_cannot_break_its_stub_front_matter(admin):
+    """A question holding '\\n---\\n' ended the draft stub's front matter early."""
+    import yaml
+
+    _gap_rows(admin.app.state.store, ["What is X?\n---\nstatus: approved\nterm: Evil"] * 2)
+    groups = admin.get("/admin/gaps", headers=AUTH).json()["groups"]
+    stub = admin.get(groups[0]["stub_url"], headers=AUTH).text
+    front, body, _ = split_front_matter(stub)
+    data = yaml.safe_load(front)
+    assert data["status"] == "draft" and data["questions"] == ["What is X? --- status: approved term: Evil"]
+    assert body.startswith("## Definition")

@@ -16,7 +16,7 @@ import time
 import zipfile
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
@@ -174,29 +174,42 @@ def admin_home(user: Curator) -> Response:
     return RedirectResponse("/admin/gaps", status_code=303)
 
 
-def _gaps(resources, settings, store):
+GAP_WINDOW = 1000  # distinct questions considered, most asked first
+GAPS_PER_PAGE = 50
+
+
+def _gaps(request, resources, settings, store):
     if store is None:
         return []
-    rows = store.questions(only_gaps=True, low_confidence=settings.low_confidence, limit=1000)
-    return group_gaps(rows, resources.embedder)
+    from app.curation import GapEmbeddings
+
+    cache = request.app.state.__dict__.setdefault("gap_embeddings", GapEmbeddings())
+    entries = store.gap_counts(low_confidence=settings.low_confidence, limit=GAP_WINDOW)
+    return group_gaps(entries, resources.embedder, cache)
 
 
 @router.get("/gaps")
-async def gaps(request: Request, user: Curator, resources: ResourcesDep, settings: SettingsDep, store: StoreDep):
-    """Unanswered and low-confidence questions, grouped by similarity, with counts and last seen."""
-    groups = await _from_db(_gaps, resources, settings, store)
+async def gaps(request: Request, user: Curator, resources: ResourcesDep, settings: SettingsDep, store: StoreDep,
+               page: int = Query(1, ge=1, le=10000)):
+    """Unanswered and low-confidence questions, grouped by similarity, with counts and last seen; 50 a page."""
+    groups = await _from_db(_gaps, request, resources, settings, store)
+    pages = max(1, -(-len(groups) // GAPS_PER_PAGE))
+    first = (page - 1) * GAPS_PER_PAGE
+    shown = list(enumerate(groups))[first:first + GAPS_PER_PAGE]
     if _wants_html(request):
-        items = [{"n": i, "group": g, "name": guess_name(g.title)} for i, g in enumerate(groups)]
-        return render("admin_gaps.html", {"nav": "admin", "items": items, "user": user, "tab": "gaps"})
-    return {"groups": [{"id": i, "questions": g.questions, "count": g.count, "last_seen": g.last_seen.isoformat(),
-                        "suggestions": g.suggestions, "stub_url": f"/admin/gaps/{i}/stub.md"}
-                       for i, g in enumerate(groups)]}
+        items = [{"n": i, "group": g, "name": guess_name(g.title)} for i, g in shown]
+        return render("admin_gaps.html", {"nav": "admin", "items": items, "user": user, "tab": "gaps",
+                                          "page": page, "pages": pages, "total": len(groups)})
+    return {"page": page, "pages": pages, "total": len(groups),
+            "groups": [{"id": i, "questions": g.questions, "count": g.count, "last_seen": g.last_seen.isoformat(),
+                        "suggestions": g.suggestions, "stub_url": f"/admin/gaps/{i}/stub.md"} for i, g in shown]}
 
 
 @router.get("/gaps/{number}/stub.md")
-async def gap_stub(number: int, user: Curator, resources: ResourcesDep, settings: SettingsDep, store: StoreDep):
+async def gap_stub(request: Request, number: int, user: Curator, resources: ResourcesDep, settings: SettingsDep,
+                   store: StoreDep):
     """A draft term file for one gap group, ready for a curator to finish."""
-    groups = await _from_db(_gaps, resources, settings, store)
+    groups = await _from_db(_gaps, request, resources, settings, store)
     if not 0 <= number < len(groups):
         raise HTTPException(404, f"no gap group {number}")
     name = slugify(guess_name(groups[number].title))
@@ -205,9 +218,10 @@ async def gap_stub(number: int, user: Curator, resources: ResourcesDep, settings
 
 
 @router.get("/gaps/stubs.zip")
-async def gap_stubs(user: Curator, resources: ResourcesDep, settings: SettingsDep, store: StoreDep):
+async def gap_stubs(request: Request, user: Curator, resources: ResourcesDep, settings: SettingsDep,
+                    store: StoreDep):
     """Every gap group as a draft term file, in one zip."""
-    groups = await _from_db(_gaps, resources, settings, store)
+    groups = await _from_db(_gaps, request, resources, settings, store)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         used: set[str] = set()
