@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     allowed_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Comma-separated host origins allowed to embed the widget."
     )
+    import_link_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated hosts whose links imported rows may keep (subdomains too); others keep only their text.",
+    )
     admin_token: str = Field("", description="Bearer token for /admin; empty disables token access.")
     admin_trusted_header: str = Field(
         "", description="Header set by the intranet's reverse proxy that names the signed-in user, e.g. X-Remote-User."
@@ -76,7 +80,7 @@ class Settings(BaseSettings):
             return [part.strip().rstrip("/") for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("admin_users", "trusted_proxies", mode="before")
+    @field_validator("admin_users", "trusted_proxies", "import_link_hosts", mode="before")
     @classmethod
     def _split_users(cls, value: object) -> object:
         if isinstance(value, str):

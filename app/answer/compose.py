@@ -128,6 +128,8 @@ class Composer:
             keep_trailing_newline=False,
         )
         self.env.filters["md_escape"] = escape_markdown
+        # A summary is plain text on the pages, so it is plain text in answers too (never Markdown).
+        self.env.filters["md_inline"] = lambda text: escape_markdown(text).removeprefix("\\") if text else text
         self.env.filters["first_sentences"] = first_sentences
         self.env.filters["cell"] = table_cell
 

@@ -39,7 +39,7 @@ from app.glossary.model import FrontMatter, normalize
 from app.interchange import csv_format, jsonl_format, skos_format
 from app.interchange.records import (
     COLUMNS, LIST_FIELDS, PLACEHOLDER_TEXT, SECTION_FIELDS, SOURCE_FIELDS, RowError, clean_block, clean_line,
-    dump_front_matter, empty_record, first_sentence, front_matter_data, slugify, term_file_text,
+    drop_foreign_links, dump_front_matter, empty_record, first_sentence, front_matter_data, link_allowed, slugify, term_file_text,
 )
 
 READERS = {"csv": csv_format.read, "jsonl": jsonl_format.read, "skos": skos_format.read}
@@ -208,8 +208,17 @@ def _validate(record: dict) -> None:
                                  for e in exc.errors())) from None
 
 
-def build_candidate(data: dict, *, domain: str | None, owner: str, today: date, org: dict) -> _Candidate:
-    """Turn one raw row into a record with derived values; raise RowError when it cannot be a term."""
+DRAFT_NOTE = "(imported; --trusted keeps it)"
+MAX_SECTION_CHARS = 20_000  # one imported section; a whole term file may hold 100,000 (the loader's limit)
+
+
+def build_candidate(data: dict, *, domain: str | None, owner: str, today: date, org: dict,
+                    trusted: bool = False, link_hosts: list[str] | tuple[str, ...] = ()) -> _Candidate:
+    """Turn one raw row into a record with derived values; raise RowError when it cannot be a term.
+
+    Untrusted rows (the default) arrive as drafts, and their links to hosts outside `link_hosts` keep
+    only their text; `trusted` (our own export, restored) keeps status and links as they are.
+    """
     notes: list[str] = []
     derived: list[str] = []
     unknown = sorted(str(k) for k in data if k not in COLUMNS and k not in SOURCE_FIELDS)
@@ -233,7 +242,11 @@ def build_candidate(data: dict, *, domain: str | None, owner: str, today: date, 
         value = data.get(column)
         if value is not None and not isinstance(value, str):
             raise RowError(f"{column}: must be text, not {type(value).__name__}")
+        if value and len(value) > MAX_SECTION_CHARS:
+            raise RowError(f"{column}: longer than {MAX_SECTION_CHARS:,} characters")
         r[column] = clean_block(value, org) if value else ""
+        if r[column] and not trusted:
+            r[column] = drop_foreign_links(r[column], link_hosts)
     if not r["definition"]:
         raise RowError("missing 'definition'")
     r["summary"] = _scalar(data, "summary")
@@ -257,12 +270,17 @@ def build_candidate(data: dict, *, domain: str | None, owner: str, today: date, 
         r["reviewed"] = today.isoformat()
         derived.append("reviewed")
     r["references"] = _references(data)
+    if not trusted:
+        for ref in r["references"]:
+            if ref["url"] and not link_allowed(ref["url"], link_hosts):
+                notes.append(f"reference link dropped (host not in GLOSSARY_IMPORT_LINK_HOSTS): {ref['url']}")
+                ref["url"] = None
     source, licence = _scalar(data, "source"), _scalar(data, "license")
     source_label = None
     if source or licence:
         source_label = source or "unnamed source"
         label = source_label + (f" ({licence})" if licence else "")
-        url = source if re.match(r"^https?://\S+$", source) else None
+        url = source if re.match(r"^https?://\S+$", source) and (trusted or link_allowed(source, link_hosts)) else None
         if all(ref["label"] != label for ref in r["references"]):
             r["references"].append({"label": label, "url": url})
     status = _scalar(data, "status")
@@ -272,8 +290,12 @@ def build_candidate(data: dict, *, domain: str | None, owner: str, today: date, 
         r["status"] = "draft"
         if IMPORTED_TAG not in r["tags"]:
             r["tags"].append(IMPORTED_TAG)
-    else:
+    elif trusted or status in ("draft", "deprecated"):
         r["status"] = status or "draft"
+    else:
+        # Nobody here has reviewed an imported definition yet, however complete its row looks.
+        notes.append(f"status {status!r} -> draft {DRAFT_NOTE}")
+        r["status"] = "draft"
     _validate(r)
     return _Candidate(record=r, where="", notes=notes, derived=derived, source_label=source_label)
 
@@ -369,7 +391,8 @@ def merged_file_text(path: Path, new_aliases: list[str]) -> str:
 # --- the plan ---------------------------------------------------------------------------------
 
 def plan_import(glossary_dir: Path, sources: list[Source], *, force: bool = False, merge: bool = False,
-                owner: str = DEFAULT_OWNER, today: date | None = None) -> ImportPlan:
+                owner: str = DEFAULT_OWNER, today: date | None = None, trusted: bool = False,
+                link_hosts: list[str] | tuple[str, ...] = ()) -> ImportPlan:
     """Read every source and decide, row by row, what the import does; nothing is written here."""
     if force and merge:
         raise ValueError("choose --force or --merge, not both")
@@ -392,7 +415,8 @@ def plan_import(glossary_dir: Path, sources: list[Source], *, force: bool = Fals
                 entries.append(_Entry(raw.where, "", error=raw.error))
                 continue
             try:
-                cand = build_candidate(raw.data or {}, domain=source.domain, owner=owner, today=today, org=org)
+                cand = build_candidate(raw.data or {}, domain=source.domain, owner=owner, today=today, org=org,
+                                       trusted=trusted, link_hosts=link_hosts)
             except RowError as exc:
                 term = (raw.data or {}).get("term")
                 entries.append(_Entry(raw.where, slugify(term) if isinstance(term, str) else "", error=str(exc)))
@@ -523,6 +547,7 @@ def _resolve(groups: dict[str, _Candidate], existing: dict[str, _Existing]) -> N
         if dropped:
             c.notes.append(f"alias(es) dropped, already a name or alias of another term: {', '.join(dropped)}")
         if c.action == "merge":
+            c.notes = [n for n in c.notes if not n.endswith(DRAFT_NOTE)]  # a merge changes only aliases
             c.new_aliases = kept
             if kept:
                 c.reason = f"adds aliases: {', '.join(kept)}"

@@ -42,7 +42,10 @@ class RowError(ValueError):
 # --- cleaning untrusted text -------------------------------------------------------------------
 
 # C0/C1 controls except tab and newline; line and paragraph separators count as newlines.
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")
+# Also bidirectional overrides and isolates (U+202E makes "gpj.exe" read "exe.jpg") and zero-width
+# characters (U+200B splits a word so it no longer matches, or hides text): none belongs in a term.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064"
+                      r"\u2066-\u2069\ufeff]")
 _NEWLINES = re.compile(r"\r\n|[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 # The only Jinja an imported section may keep: a plain org placeholder, as curators write them.
 _ORG_PLACEHOLDER = r"\{\{\s*org(?:\.[A-Za-z][A-Za-z0-9_]*)+\s*(?:\|\s*money\s*)?\}\}"
@@ -80,6 +83,29 @@ def clean_block(value: object, org: dict | None = None) -> str:
     text = _JINJA.sub(defuse, text)
     text = _HEADING_LINE.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
     return "\n".join(line.rstrip() for line in text.strip().splitlines())
+
+
+# Markdown links and autolinks to other sites, in imported sections.
+_LINK = re.compile(r"\[([^\[\]]*)\]\(\s*<?(https?://[^()\s<>]*)>?(?:\s+\"[^\"]*\")?\s*\)|<(https?://[^<>\s]+)>", re.I)
+
+
+def link_allowed(url: str, hosts: list[str] | tuple[str, ...]) -> bool:
+    """True when `url` is on one of `hosts` (a host matches itself and its subdomains)."""
+    host = re.sub(r"^https?://", "", url, flags=re.I).split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    host = host.rsplit("@", 1)[-1].split(":", 1)[0].lower().rstrip(".")
+    return any(host == h or host.endswith("." + h) for h in (x.lower().lstrip(".") for x in hosts) if h)
+
+
+def drop_foreign_links(text: str, hosts: list[str] | tuple[str, ...]) -> str:
+    """Keep the text of links to hosts not in `hosts`, but not the links: imported content cannot
+    send readers of our answers to a site nobody here chose."""
+    def keep(match: re.Match) -> str:
+        url = match.group(2) or match.group(3)
+        if link_allowed(url, hosts):
+            return match.group(0)
+        return match.group(1) if match.group(2) else url
+
+    return _LINK.sub(keep, text)
 
 
 def slugify(text: str) -> str:
