@@ -84,8 +84,10 @@ def serve(host: Optional[str] = typer.Option(None, help="Bind address (default 1
     from app.observability import configure_logging
 
     configure_logging()
+    from app.server import uvicorn_options
+
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, log_config=None,
-                access_log=False)
+                access_log=False, **uvicorn_options(settings))
 
 
 @cli.command()
@@ -224,12 +226,15 @@ def import_(files: list[Path] = typer.Argument(..., exists=True, dir_okay=False,
             force: bool = typer.Option(False, "--force", help="Overwrite terms whose slug exists."),
             merge: bool = typer.Option(False, "--merge", help="Add new aliases to terms whose slug exists."),
             quiet: bool = typer.Option(False, "--quiet", help="Report only rows that are not created or merged."),
+            trusted: bool = typer.Option(False, "--trusted", help="Our own export restored: keep statuses and every link."),
             glossary_dir: Optional[Path] = GlossaryOpt) -> None:
     """Import terms from CSV, JSON Lines or SKOS: a per-row report, then term files with --write."""
     from app.interchange.commands import run_import
 
-    raise typer.Exit(run_import(_settings(glossary_dir, None).glossary_dir, files, fmt.value, domain, owner=owner,
-                                write=write, force=force, merge=merge, quiet=quiet, echo=typer.echo))
+    settings = _settings(glossary_dir, None)
+    raise typer.Exit(run_import(settings.glossary_dir, files, fmt.value, domain, owner=owner, write=write, force=force,
+                                merge=merge, quiet=quiet, echo=typer.echo, trusted=trusted,
+                                link_hosts=settings.import_link_hosts))
 
 
 @cli.command()

@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     rebuild_stale_index: bool = Field(True, description="Rebuild a missing or stale index at start.")
     max_question_chars: int = Field(4000, ge=10, description="Longest accepted question (pasted text included).")
     max_body_bytes: int = Field(65536, ge=1024, description="Largest accepted request body.")
+    max_header_bytes: int = Field(16384, ge=1024, description="Largest accepted request line and headers (400 above).")
+    request_read_timeout_seconds: float = Field(
+        10, gt=0, description="Time a client has to send a whole request (headers and body) before it is disconnected."
+    )
+    keep_alive_seconds: int = Field(5, ge=1, description="Idle time after which a kept-alive connection is closed.")
     conversation_ttl_seconds: int = Field(3600, ge=60, description="Idle time after which a conversation is forgotten.")
     max_conversations: int = Field(10000, ge=10, description="Conversations kept in memory at most.")
     max_turns: int = Field(50, ge=2, description="Turns kept per conversation.")
@@ -36,6 +41,11 @@ class Settings(BaseSettings):
     rate_limit_burst: int = Field(30, ge=1, description="Requests a client may make at once before the rate applies.")
     rate_limit_client_header: str = Field(
         "", description="Header the reverse proxy sets to the client address (X-Real-IP, X-Forwarded-For); empty: the peer."
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["127.0.0.1", "::1"],
+        description="Comma-separated proxy addresses or networks whose client header and X-Forwarded-* are believed "
+                    "(only when a client header is set).",
     )
     database_url: str = Field(
         f"sqlite:///{REPO_ROOT / 'data' / 'glossary.db'}", description="SQLAlchemy URL for feedback and gaps."
@@ -47,6 +57,10 @@ class Settings(BaseSettings):
     review_max_age_days: int = Field(365, ge=1, description="A term reviewed longer ago than this is stale.")
     allowed_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Comma-separated host origins allowed to embed the widget."
+    )
+    import_link_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated hosts whose links imported rows may keep (subdomains too); others keep only their text.",
     )
     admin_token: str = Field("", description="Bearer token for /admin; empty disables token access.")
     admin_trusted_header: str = Field(
@@ -74,7 +88,7 @@ class Settings(BaseSettings):
             return [part.strip().rstrip("/") for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("admin_users", mode="before")
+    @field_validator("admin_users", "trusted_proxies", "import_link_hosts", mode="before")
     @classmethod
     def _split_users(cls, value: object) -> object:
         if isinstance(value, str):

@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         if state.store is not None:
             state.store.dispose()
 
-    app = FastAPI(title="Glossary assistant", version="0.1.0", lifespan=lifespan,
+    app = FastAPI(title="Glossary assistant", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Linked definitions of IT and procurement terms, with the company's rules.")
     # The typed state replaces Starlette's untyped attribute bag (nothing in Starlette reads app.state).
     app.state = state  # type: ignore[assignment]
@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.include_router(admin.router)
     install_web(app, settings)
     openapi.document_errors(app)
+    openapi.install_docs(app)
     # Faces in chat tools and AI assistants (MCP, Slack, Teams): each only when configured.
     from app import faces
 

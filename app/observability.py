@@ -79,6 +79,7 @@ def configure_logging(level: str = "INFO") -> None:
 
 
 access_log = logging.getLogger("glossary.access")
+MAX_LOGGED_PATH = 300
 
 
 def new_request_id(header: str | None) -> str:
@@ -96,7 +97,11 @@ def observe(metrics: Metrics, scope: dict, method: str, status: int, seconds: fl
     label = route_label(scope)
     metrics.requests.labels(label, method, str(status)).inc()
     metrics.latency.labels(label).observe(seconds)
-    access_log.info("request", extra={"method": method, "route": label, "path": scope.get("path"),
+    path = scope.get("path") or ""
+    # A path can be as long as the header limit allows; the log keeps its start and its length.
+    access_log.info("request", extra={"method": method, "route": label,
+                                       "path": path if len(path) <= MAX_LOGGED_PATH else path[:MAX_LOGGED_PATH] + "…",
+                                       "path_chars": len(path),
                                        "status": status, "ms": round(seconds * 1000, 2)})
 
 

@@ -129,9 +129,18 @@ def search(state: AppState, query: str, limit: int = 10) -> SearchResponse:
 
 
 def feedback(state: AppState, request: FeedbackRequest) -> FeedbackResponse:
-    """Record a thumbs up or down, with an optional comment, on an answer."""
+    """Record a thumbs up or down, with an optional comment, on an answer that was given."""
     if state.store is None:
         raise Unavailable("feedback storage is not available right now")
+    try:
+        turns = turns_in(state, request.conversation_id)
+    except Exception as exc:
+        log.exception("could not look up the conversation")
+        raise Unavailable("feedback storage is not available right now; please try again later") from exc
+    if turns == 0:
+        raise ServiceError("there is no conversation with that id (it may have expired)", 404)
+    if request.turn is not None and request.turn > turns:
+        raise ServiceError(f"that conversation has no turn {request.turn}; it has {turns}", 404)
     try:
         feedback_id = state.store.add_feedback(request.conversation_id, request.turn, request.rating,
                                                request.comment.strip())
@@ -139,6 +148,17 @@ def feedback(state: AppState, request: FeedbackRequest) -> FeedbackResponse:
         log.exception("could not store feedback")
         raise Unavailable("feedback storage is not available right now; please try again later") from exc
     return FeedbackResponse(id=feedback_id)
+
+
+def turns_in(state: AppState, conversation_id: str) -> int:
+    """How many turns the conversation has had (0: there is no such conversation), stored or in memory."""
+    assert state.store is not None
+    last = state.store.last_turn(conversation_id)
+    if last is not None:
+        return last.turn
+    assert state.memory_conversations is not None  # turns kept while the database was down
+    conversation = state.memory_conversations.get(conversation_id)
+    return conversation.count if conversation.id == conversation_id else 0
 
 
 def spot(state: AppState, request: SpotRequest) -> SpotResponse:

@@ -36,7 +36,12 @@ class LiveService:
         self.sock = sock or bound_socket()
         host, port = self.sock.getsockname()[:2]
         self.url = f"http://{host}:{port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False))
+        from app.server import uvicorn_options
+
+        # Served as `glossary serve` serves it: the same protocol, limits, timeouts and proxy handling.
+        options = uvicorn_options(app.state.settings) if hasattr(app.state, "settings") else {}
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False,
+                                                    **options))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True,
                                        name="glossary-live-service")
 

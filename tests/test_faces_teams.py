@@ -98,7 +98,8 @@ def test_audience_prefix(teams):
 def test_markup_in_message_and_in_term_files_stays_text(settings, fixture_glossary):
     path = fixture_glossary / "terms" / "single-sign-on.md"
     original = "summary: One company login opens many applications without separate passwords."
-    hostile = r"One login. <script>alert(1)</script> <img src=x onerror=alert(1)> \[click\](https://evil.example) \*\*loud\*\*"
+    # A summary is plain text (pages and answers alike): its Markdown must stay characters, not markup.
+    hostile = r"One login. <script>alert(1)</script> <img src=x onerror=alert(1)> [click](https://evil.example) **loud**"
     path.write_text(path.read_text().replace(original, f"summary: '{hostile}'"))
     cfg = settings.model_copy(update={"teams_webhook_secret": SECRET, "public_base_url": BASE})
     with TestClient(create_app(cfg, embedder=FakeEmbedder())) as client:

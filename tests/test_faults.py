@@ -8,6 +8,7 @@ import builtins
 import errno
 import io
 import logging
+import re
 import os
 import shutil
 from pathlib import Path
@@ -197,7 +198,9 @@ def test_database_going_away_mid_run(settings, tmp_path, caplog):
         refused = feedback(client, asked.json()["conversation_id"], "sent during the outage")
         assert refused.status_code == 503
         assert "not available right now" in refused.json()["detail"] and "try again" in refused.json()["detail"]
-        page = client.post("/feedback", data={"conversation_id": "abc", "rating": "up"})
+        on_page = client.post("/", data={"question": "What is SSO?"}).text  # the no-JS chat, in memory meanwhile
+        page_id = re.search(r'name="conversation_id" value="([^"]+)"', on_page).group(1)
+        page = client.post("/feedback", data={"conversation_id": page_id, "rating": "up"})
         assert page.status_code == 503 and "not available right now" in page.text
 
         for _ in range(5):
@@ -220,10 +223,11 @@ def test_database_unreachable_at_start_then_back(settings, tmp_path):
     blocker.write_text("the database folder's name is taken by a file")
     settings = settings.model_copy(update={"database_url": f"sqlite:///{blocker / 'glossary.db'}"})
     with app_client(settings) as client:  # starts anyway
-        assert client.post("/api/ask", json={"question": "What is SSO?"}).status_code == 200
-        assert feedback(client, "abc", "while down").status_code == 503
+        asked = client.post("/api/ask", json={"question": "What is SSO?"})
+        assert asked.status_code == 200
+        assert feedback(client, asked.json()["conversation_id"], "while down").status_code == 503
         blocker.unlink()
-        assert feedback(client, "abc", "once back").status_code == 201
+        assert feedback(client, asked.json()["conversation_id"], "once back").status_code == 201
         assert [f.comment for f, _ in client.app.state.store.feedback()] == ["once back"]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import time
 from pathlib import Path
@@ -105,7 +106,8 @@ def test_round_trip_is_lossless(fmt, fixture_glossary, tmp_path):
     result = runner.invoke(cli, ["export", "--format", fmt, "--output", str(exported), "--glossary-dir", str(fixture_glossary)])
     assert result.exit_code == 0, result.output
     target = empty_glossary(tmp_path)
-    result = runner.invoke(cli, ["import", str(exported), "--format", fmt, "--write", "--glossary-dir", str(target)])
+    result = runner.invoke(cli, ["import", str(exported), "--format", fmt, "--write", "--trusted",
+                                 "--glossary-dir", str(target)])
     assert result.exit_code == 0, result.output
     assert "7 create" in result.output
 
@@ -115,7 +117,7 @@ def test_round_trip_is_lossless(fmt, fixture_glossary, tmp_path):
     if fmt != "skos":  # the very same files, byte for byte, once written by the importer
         again = empty_glossary(tmp_path, "again")
         exported.write_text(export_text(target, fmt), encoding="utf-8")
-        plan_import(again, [Source(exported, fmt)]).write()
+        plan_import(again, [Source(exported, fmt)], trusted=True).write()
         assert snapshot(again) == snapshot(target)
 
 
@@ -223,7 +225,7 @@ def test_drafts_get_derived_values(tmp_path):
     assert term.section("procurement") == term.section("it") == term.section("example") == PLACEHOLDER_TEXT
     assert term.section("rules") == ""
     assert term.references[0].label == "https://example.org/casb (CC0)"
-    assert term.references[0].url == "https://example.org/casb"
+    assert term.references[0].url is None  # example.org is not in GLOSSARY_IMPORT_LINK_HOSTS
     assert "imported" in term.tags
 
 
@@ -281,7 +283,7 @@ def test_unresolved_links_are_dropped_or_refused(tmp_path):
     assert by_slug["old"].action == "error" and by_slug["older"].action == "error"  # the replacement cascades
     plan.write()
     glossary = load_glossary(target).glossary
-    assert glossary.terms["a"].status == "approved" and glossary.terms["a"].related == ["b"]
+    assert glossary.terms["a"].status == "draft" and glossary.terms["a"].related == ["b"]  # imported: a draft
     assert glossary.terms["b"].parent == "a"
 
 
@@ -435,3 +437,88 @@ def test_import_external_glossaries_then_index(tmp_path):
     index = build_index(glossary, FakeEmbedder())
     assert index.manifest["terms"] == len(glossary) and len(index.vectors) == index.manifest["views"]
     assert seconds < 60
+
+
+def _seconds(fn, *args) -> float:
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        fn(*args)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def test_text_helpers_take_time_in_proportion_to_their_input():
+    """first_sentence searched the whole prefix for an abbreviation at every full stop (56 KB: 38 s) and
+    plain() rescanned from every '[' (60,000 of them: 9.9 s); both now cost about what normal text does."""
+    from app.interchange.records import first_sentence
+    from app.search.text import plain
+
+    prose = "The buyer raises an order and the vendor delivers what was ordered, " * 800  # ~56 KB, no stop
+    abbreviations = "No. " * 14000  # a full stop before a capital at every word, each after an abbreviation
+    assert first_sentence("See e.g. the order. Then pay.") == "See e.g. the order."
+    assert _seconds(first_sentence, abbreviations) < 20 * _seconds(first_sentence, prose) + 0.02
+    brackets = "[" * 60000
+    assert plain("a [link](https://x.test) and [b]") == "a link and [b]"
+    assert _seconds(plain, brackets) < 20 * _seconds(plain, prose) + 0.02
+
+
+def test_imported_rows_are_drafts_without_hidden_characters_or_foreign_links(tmp_path):
+    """A complete row imported as approved; U+202E and U+200B stayed in names and aliases; live links
+    from imported Markdown reached answers."""
+    target = empty_glossary(tmp_path)
+    row = {"term": "Cloud\u200b Access \u202eBroker", "aliases": ["CA\u200bSB", "\u2066CASB2\u2069"], "domain": "it",
+           "summary": "A gate\u200b between staff and cloud apps.", "status": "approved", "owners": ["IT"],
+           "reviewed": "2026-01-01", "for_procurement": "P.", "for_it": "I.", "example": "E.",
+           "definition": "See [the vendor](https://evil.example/x \"t\"), <https://evil.example/y>, "
+                         "[our wiki](https://wiki.intranet.test/casb) and [a term](/terms/single-sign-on).",
+           "references": [{"label": "Vendor", "url": "https://evil.example/ref"},
+                          {"label": "Wiki", "url": "https://docs.wiki.intranet.test/casb"}]}
+    source = write_lines(tmp_path / "in.jsonl", [row])
+    plan = plan_import(target, [Source(source, "jsonl")], link_hosts=["wiki.intranet.test"])
+    plan.write()
+    term = load_glossary(target).glossary.terms["cloud-access-broker"]
+    assert term.status == "draft"
+    assert term.term == "Cloud Access Broker" and term.aliases == ["CASB", "CASB2"]
+    assert "\u200b" not in term.summary
+    definition = term.section("definition")
+    assert "evil.example" not in to_html(definition).split("href=")[-1] and 'href="https://evil.example' not in to_html(definition)
+    assert "the vendor" in definition and "[our wiki](https://wiki.intranet.test/casb)" in definition
+    assert "[a term](/terms/single-sign-on)" in definition
+    assert [(r.label, r.url) for r in term.references] == [("Vendor", None), ("Wiki", "https://docs.wiki.intranet.test/casb")]
+
+
+def test_csv_cells_cannot_become_spreadsheet_formulas(fixture_glossary, tmp_path):
+    """A term named `=cmd|' /C calc'!A0` was exported verbatim."""
+    import csv
+    import io
+
+    edit(fixture_glossary / "terms/tail-spend.md", "term: Tail Spend", "term: \"=cmd|' /C calc'!A0\"")
+    edit(fixture_glossary / "terms/tail-spend.md", "## Example\n", "## Example\n- one\n@SUM(A1)\n")
+    text = export_text(fixture_glossary, "csv")
+    cells = [cell for row in csv.reader(io.StringIO(text)) for cell in row]
+    assert not any(c[:1] in ("=", "+", "-", "@", "\t", "\r") for c in cells), [c for c in cells if c[:1] in "=+-@"]
+    assert "'=cmd|' /C calc'!A0" in cells
+    exported = tmp_path / "out.csv"
+    exported.write_text(text, encoding="utf-8")
+    target = empty_glossary(tmp_path)
+    plan_import(target, [Source(exported, "csv")], trusted=True).write()
+    back = load_glossary(target).glossary.terms["tail-spend"]
+    assert back.term == "=cmd|' /C calc'!A0" and back.section("example").startswith("- one")  # lossless
+
+
+def test_a_summary_is_plain_text_in_answers_as_on_pages(fixture_glossary, settings):
+    """The summary was plain text on the pages but Markdown in answers (a live link from an import)."""
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+
+    path = fixture_glossary / "terms/tail-spend.md"
+    path.write_text(re.sub(r"^summary: .*$", 'summary: "[Click](https://evil.example) *now* is tail spend."',
+                           path.read_text(), count=1, flags=re.M))
+    with TestClient(create_app(settings, embedder=FakeEmbedder())) as c:
+        answer = c.post("/api/ask", json={"question": "What is tail spend?"}).json()
+        page = c.get("/terms/tail-spend").text
+    assert "[Click](https://evil.example) *now*" in page
+    assert 'href="https://evil.example' not in answer["answer_html"] and "<em>now</em>" not in answer["answer_html"]
+    assert "[Click](https://evil.example) *now*" in answer["answer_html"]

@@ -118,6 +118,7 @@ def test_conversation_length_is_bounded(settings):
         assert "conversation_id" in detail
         # A new conversation is fine, and the no-JS form reports the same limit on the page.
         assert client.post("/api/ask", json={"question": "What is SSO?"}).status_code == 200
+        client.cookies.set("glossary_conversation", cid)  # as if this browser had started it on the page
         page = client.post("/", data={"question": "And again?", "conversation_id": cid})
         assert page.status_code == 422 and "start a new conversation" in page.text
 
@@ -125,7 +126,8 @@ def test_conversation_length_is_bounded(settings):
 # --- feedback ----------------------------------------------------------------------------------
 
 def test_feedback_limits(client):
-    ok = {"conversation_id": "abc", "rating": "up"}
+    asked = client.post("/api/ask", json={"question": "What is SSO?"}).json()
+    ok = {"conversation_id": asked["conversation_id"], "rating": "up"}
     assert client.post("/api/feedback", json={**ok, "comment": "c" * 2000}).status_code == 201
     readable(client.post("/api/feedback", json={**ok, "comment": "c" * 2001}), 422, "comment", "2000")
     readable(client.post("/api/feedback", json={**ok, "rating": "meh"}), 422, "rating")
@@ -143,7 +145,7 @@ def test_feedback_form_rejects_bad_fields_readably(client):
     r = client.post("/feedback", data={"conversation_id": "a\x00b", "rating": "up"})
     assert r.status_code == 422 and "incomplete" in r.text
     r = client.post("/feedback", data={"conversation_id": "abc", "rating": "up", "turn": "9" * 40})
-    assert r.status_code in (201, 200, 422)  # a huge turn in a form is ignored or refused, never a crash
+    assert r.status_code in (201, 200, 404, 422)  # a huge turn in a form is ignored or refused, never a crash
 
 
 # --- text that cannot be stored as it came -----------------------------------------------------
@@ -241,3 +243,69 @@ def test_spot_limits(client):
     readable(client.post("/widget/api/spot", json={"texts": [["nested"]]}), 422, "texts")
     readable(client.post("/widget/api/spot", json={}), 422, "texts")
     assert client.post("/widget/api/spot", json={"texts": []}).json() == {"spots": [], "terms": {}}
+
+
+# --- the server: header size, slow clients, proxy headers (real uvicorn on loopback) --------------
+
+@pytest.fixture
+def live(settings):
+    from tests.live import LiveService
+
+    app = create_app(settings.model_copy(update={"request_read_timeout_seconds": 1.0, "keep_alive_seconds": 1}),
+                     embedder=FakeEmbedder())
+    service = LiveService(app).start()
+    yield service
+    service.stop()
+
+
+def _raw(service, data: bytes, *, wait: float = 8.0) -> tuple[bytes, float]:
+    """Send raw bytes; return what came back until the server closed the connection, and how long that took."""
+    import socket
+    import time
+
+    host, port = service.sock.getsockname()[:2]
+    started = time.monotonic()
+    with socket.create_connection((host, port), timeout=wait) as sock:
+        sock.sendall(data)
+        received = b""
+        try:
+            while chunk := sock.recv(65536):
+                received += chunk
+        except (TimeoutError, ConnectionResetError):
+            pass
+    return received, time.monotonic() - started
+
+
+def test_request_headers_have_a_size_limit(live):
+    normal, _ = _raw(live, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert normal.startswith(b"HTTP/1.1 200")
+    huge = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Junk: " + b"a" * 200_000 + b"\r\nConnection: close\r\n\r\n"
+    answer, _ = _raw(live, huge)
+    assert answer.startswith(b"HTTP/1.1 400"), answer[:100]  # refused as soon as the limit is passed (was 200)
+
+
+def test_slow_clients_are_disconnected(live):
+    import socket
+    import time
+
+    _, quick = _raw(live, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    # Half a request line, then silence: closed after the read timeout (1 s here), not kept open.
+    answer, slow = _raw(live, b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+    assert answer == b"" and slow < 5, slow
+    # Trickling one header byte every 0.2 s does not keep it open either.
+    host, port = live.sock.getsockname()[:2]
+    started = time.monotonic()
+    with socket.create_connection((host, port), timeout=8) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        try:
+            for _ in range(40):
+                sock.sendall(b"X")
+                time.sleep(0.2)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+    assert time.monotonic() - started < 5
+    # A body announced but never sent is cut off the same way.
+    answer, slow_body = _raw(live, b"POST /api/ask HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                   b"Content-Length: 100\r\n\r\n{\"question\":")
+    assert b"200" not in answer[:20] and slow_body < 5
+    assert quick < slow  # the normal request did not wait for any timer

@@ -237,3 +237,88 @@ def test_example_questions_get_the_right_answers(shipped_client):
         data = shipped_client.post("/api/ask", json={"question": question}).json()
         assert data["confident"] and data["intent"] != "unknown", question
         assert data["terms"][0]["slug"] == slug, question
+
+
+def _slowest(client, path: str, times: int = 3) -> float:
+    import time
+
+    best = float("inf")
+    for _ in range(times):
+        started = time.perf_counter()
+        assert client.get(path).status_code in (200, 404)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def test_a_huge_word_in_a_definition_costs_about_as_much_as_its_size(fixture_glossary, settings):
+    """Autolinking used a regex that rescanned a long word from every position: 40,000 characters took
+    2.6-3.0 s a view (5 ms normally). Now the hostile page costs a small multiple of a normal one."""
+    path = fixture_glossary / "terms" / "tail-spend.md"
+    text = path.read_text()
+    path.write_text(text.replace("## Definition\n", "## Definition\n" + "a" * 40000 + " SSO\n", 1))
+    with TestClient(create_app(settings, embedder=FakeEmbedder())) as c:
+        normal = _slowest(c, "/terms/purchase-order")
+        hostile = _slowest(c, "/terms/tail-spend")
+    assert hostile < 40 * normal + 0.05, (hostile, normal)
+
+
+def test_autolinking_leaves_link_titles_and_destinations_alone(fixture_glossary, settings):
+    path = fixture_glossary / "terms" / "tail-spend.md"
+    text = path.read_text()
+    path.write_text(text.replace("## Definition\n", '## Definition\nSee [the guide](https://x.test/sso "Reset your SSO '
+                                                    'password") first.\n', 1))
+    with TestClient(create_app(settings, embedder=FakeEmbedder())) as c:
+        html = c.get("/terms/tail-spend").text
+    assert 'title="Reset your SSO password"' in html
+
+
+def test_docs_load_nothing_from_other_hosts(client):
+    html = client.get("/docs").text
+    assert "cdn.jsdelivr.net" not in html and "unpkg" not in html  # swagger-ui came from a CDN without SRI
+    scripts = re.findall(r'<script src="([^"]+)"', html) + re.findall(r'<link[^>]+href="([^"]+)"', html)
+    assert scripts and all(src.startswith("/") for src in scripts), scripts
+    for src in scripts:
+        assert client.get(src).status_code == 200, src
+
+
+def test_redirects_never_point_at_the_host_a_client_named(client):
+    r = client.get("/terms/", headers={"Host": "evil.example"}, follow_redirects=False)
+    assert r.status_code in (301, 302, 307, 308) and r.headers["location"] == "/terms", r.headers.get("location")
+
+
+def test_access_log_keeps_only_the_start_of_a_long_path(client, caplog):
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="glossary.access"):
+        client.get("/terms/" + "x" * 60000)
+    paths = [r.path for r in caplog.records if r.name == "glossary.access"]
+    assert paths and len(paths[-1]) <= 301 and caplog.records[-1].path_chars == 60007
+
+
+def test_a_conversation_on_the_pages_belongs_to_the_browser_that_started_it(client, settings):
+    """A cross-site POST / with someone else's conversation_id continued their conversation."""
+    first = client.post("/", data={"question": "What is a statement of work?"})
+    cookie = first.headers["set-cookie"].lower()
+    assert "glossary_conversation=" in cookie and "httponly" in cookie and "samesite=lax" in cookie
+    conversation = re.search(r'name="conversation_id" value="([^"]+)"', first.text).group(1)
+    own = client.post("/", data={"question": "Who signs it?", "conversation_id": conversation})
+    assert f'value="{conversation}"' in own.text  # the browser that started it continues it
+    with TestClient(create_app(settings, embedder=FakeEmbedder())) as stranger:  # another browser, same id
+        other = stranger.post("/", data={"question": "And what was I asking about?", "conversation_id": conversation})
+        assert other.status_code == 200 and f'value="{conversation}"' not in other.text  # a new conversation
+        refused = stranger.post("/feedback", data={"conversation_id": conversation, "turn": "1", "rating": "down"})
+        assert refused.status_code == 404
+        # A JSON API client with the id it was given continues without any cookie.
+        api = stranger.post("/api/ask", json={"question": "What is an MSA?", "conversation_id": conversation})
+        assert api.json()["conversation_id"] == conversation and api.json()["turn"] == 3
+
+
+def test_feedback_only_for_a_turn_that_was_answered(client):
+    """Feedback for a conversation that does not exist was accepted (201)."""
+    r = client.post("/api/feedback", json={"conversation_id": "no-such-conversation", "rating": "up"})
+    assert r.status_code == 404 and "no conversation" in r.json()["detail"]
+    asked = client.post("/api/ask", json={"question": "What is SSO?"}).json()
+    late = client.post("/api/feedback", json={"conversation_id": asked["conversation_id"], "turn": 2, "rating": "up"})
+    assert late.status_code == 404 and "no turn 2" in late.json()["detail"]
+    ok = client.post("/api/feedback", json={"conversation_id": asked["conversation_id"], "turn": 1, "rating": "up"})
+    assert ok.status_code == 201

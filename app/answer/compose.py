@@ -86,16 +86,22 @@ class Linker:
         return [slug for slug, _ in sorted(self._seen.items(), key=lambda kv: kv[1])]
 
 
+# How far around a mention to look for the address or link text it may be part of: every mention
+# is checked, so an unbounded look at a 40,000-character word made autolinking quadratic.
+_NEAR = 500
+
+
 def _inside_address(text: str, start: int, end: int) -> bool:
     """True when the mention is part of an e-mail address or URL (never link inside those)."""
-    left = max(text.rfind(" ", 0, start), text.rfind("\n", 0, start)) + 1
-    right = min((i for i in (text.find(" ", end), text.find("\n", end)) if i != -1), default=len(text))
+    low, high = max(0, start - _NEAR), min(len(text), end + _NEAR)
+    left = max(text.rfind(" ", low, start), text.rfind("\n", low, start), low - 1) + 1
+    right = min((i for i in (text.find(" ", end, high), text.find("\n", end, high)) if i != -1), default=high)
     token = text[left:right]
     return "@" in token or "://" in token or token.startswith("www.")
 
 
 def _inside_link(text: str, index: int) -> bool:
-    opened = text.rfind("[", 0, index)
+    opened = text.rfind("[", max(0, index - _NEAR), index)
     return opened != -1 and text.rfind("]", opened, index) == -1
 
 
@@ -115,6 +121,8 @@ class Composer:
             keep_trailing_newline=False,
         )
         self.env.filters["md_escape"] = escape_markdown
+        # A summary is plain text on the pages, so it is plain text in answers too (never Markdown).
+        self.env.filters["md_inline"] = lambda text: escape_markdown(text).removeprefix("\\") if text else text
         self.env.filters["first_sentences"] = first_sentences
         self.env.filters["cell"] = table_cell
 

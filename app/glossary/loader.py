@@ -241,6 +241,9 @@ def render_section(
         return raw, [Problem(rel, line, field, f"cannot render: {exc}")]
 
 
+MAX_TERM_CHARS = 100_000  # the longest shipped term file is ~4,000
+
+
 @dataclass
 class PolicyContext:
     """What term files need from the policy: rule sentences, and the values only a rule may state."""
@@ -441,6 +444,8 @@ def _read_front_matter(path: Path, rel: str) -> tuple[dict, str, str, int] | Pro
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return Problem(rel, 0, "file", f"cannot read file: {exc}")
+    if len(text) > MAX_TERM_CHARS:  # every later step is linear, but a term page should still be a page
+        return Problem(rel, 0, "file", f"file is longer than {MAX_TERM_CHARS:,} characters")
     split = split_front_matter(text)
     if split is None:
         return Problem(rel, 1, "front matter", "file must start with '---' YAML front matter closed by '---'")

@@ -19,7 +19,7 @@ def _print(message: str, err: bool = False) -> None:
 
 def run_import(glossary_dir: Path, files: list[Path], fmt: str, domains: list[str], *, owner: str = DEFAULT_OWNER,
                write: bool = False, force: bool = False, merge: bool = False, quiet: bool = False,
-               echo: Echo = _print) -> int:
+               echo: Echo = _print, trusted: bool = False, link_hosts: list[str] | tuple[str, ...] = ()) -> int:
     """Print the per-row report, check the result, write when asked; return the exit code.
 
     0: every row imported or deliberately skipped; 1: error rows or the check failed;
@@ -31,7 +31,7 @@ def run_import(glossary_dir: Path, files: list[Path], fmt: str, domains: list[st
     per_file: list[str | None] = [*domains] * len(files) if len(domains) == 1 else [*domains] or [None] * len(files)
     try:
         plan = plan_import(glossary_dir, [Source(Path(f), fmt, d) for f, d in zip(files, per_file)],
-                           force=force, merge=merge, owner=owner)
+                           force=force, merge=merge, owner=owner, trusted=trusted, link_hosts=link_hosts)
     except ValueError as exc:
         echo(str(exc), err=True)
         return 2

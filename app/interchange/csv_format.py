@@ -5,6 +5,10 @@ Columns are `records.COLUMNS`: the front-matter fields, then one column per sect
 (a literal ";" inside an item is written "\\;" and a backslash "\\\\"); a reference is
 "label <url>" or just "label". Empty cells mean "not given". Headers are matched ignoring case,
 spaces and dashes, so "For procurement" names the for_procurement column.
+
+A cell that a spreadsheet would run as a formula (starting with = + - @, a tab or a CR, after any
+apostrophes) is written with one more leading apostrophe, which spreadsheets show as text; import
+takes that apostrophe off again, so the round trip stays lossless.
 """
 
 from __future__ import annotations
@@ -19,6 +23,18 @@ from app.interchange.rows import RawRow
 
 SEPARATOR = "; "
 _REFERENCE = re.compile(r"^(.*?)\s*<(https?://[^<>\s]+)>$")
+_FORMULA = re.compile(r"^'*[=+\-@\t\r]")
+
+
+def defuse_formula(cell: str) -> str:
+    """Make a cell inert in spreadsheets: `=cmd|' /C calc'!A0` is written `'=cmd|' /C calc'!A0`."""
+    return "'" + cell if _FORMULA.match(cell) else cell
+
+
+def restore_formula(cell: str) -> str:
+    """Undo `defuse_formula` on import."""
+    return cell[1:] if cell.startswith("'") and _FORMULA.match(cell) else cell
+
 
 
 def join_list(items: Iterable[str]) -> str:
@@ -60,7 +76,7 @@ def write(records: Iterable[dict], out: TextIO) -> None:
                 value = join_list(_reference_cell(r) for r in value or [])
             elif key in LIST_FIELDS:
                 value = join_list(value or [])
-            row.append("" if value is None else value)
+            row.append("" if value is None else defuse_formula(str(value)))
         writer.writerow(row)
 
 
@@ -128,6 +144,7 @@ def _row_data(columns: list[str], cells: list[str]) -> dict:
     for column, cell in zip(columns, cells):
         if column not in _KNOWN or not cell.strip():
             continue
+        cell = restore_formula(cell)
         if column == "references":
             data[column] = [_parse_reference(item) for item in split_list(cell)]
         elif column in LIST_FIELDS:

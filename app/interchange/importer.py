@@ -40,7 +40,7 @@ from app.interchange import csv_format, jsonl_format, skos_format
 from app.text import DOMAINS, slugify
 from app.interchange.records import (
     COLUMNS, LIST_FIELDS, PLACEHOLDER_TEXT, SECTION_FIELDS, SOURCE_FIELDS, RowError, clean_block, clean_line,
-    dump_front_matter, empty_record, first_sentence, front_matter_data, term_file_text,
+    drop_foreign_links, dump_front_matter, empty_record, first_sentence, front_matter_data, link_allowed, term_file_text,
 )
 
 READERS = {"csv": csv_format.read, "jsonl": jsonl_format.read, "skos": skos_format.read}
@@ -208,19 +208,30 @@ def _validate(record: dict) -> None:
                                  for e in exc.errors())) from None
 
 
-def build_candidate(data: dict, *, domain: str | None, owner: str, today: date, org: dict) -> _Candidate:
-    """Turn one raw row into a record with derived values; raise RowError when it cannot be a term."""
+DRAFT_NOTE = "(imported; --trusted keeps it)"
+MAX_SECTION_CHARS = 20_000  # one imported section; a whole term file may hold 100,000 (the loader's limit)
+
+
+def build_candidate(data: dict, *, domain: str | None, owner: str, today: date, org: dict,
+                    trusted: bool = False, link_hosts: list[str] | tuple[str, ...] = ()) -> _Candidate:
+    """Turn one raw row into a record with derived values; raise RowError when it cannot be a term.
+
+    Untrusted rows (the default) arrive as drafts, and their links to hosts outside `link_hosts` keep
+    only their text; `trusted` (our own export, restored) keeps status and links as they are.
+    """
     notes: list[str] = []
     unknown = sorted(str(k) for k in data if k not in COLUMNS and k not in SOURCE_FIELDS)
     if unknown:
         notes.append(f"ignored unknown field(s): {', '.join(unknown)}")
     r = empty_record()
     _identity(r, data, domain)
-    _sections(r, data, org)
+    _sections(r, data, org, trusted, link_hosts)
     derived = _derive(r, data, owner, today)
     r["references"] = _references(data)
-    source_label = _source_reference(r, data)
-    _status(r, data, derived, notes)
+    dropped = [ref["url"] for ref in r["references"] if ref["url"] and not trusted and not link_allowed(ref["url"], link_hosts)]
+    notes += [f"reference link dropped (host not in GLOSSARY_IMPORT_LINK_HOSTS): {url}" for url in dropped]
+    source_label = _source_reference(r, data, trusted, link_hosts)
+    _status(r, data, derived, notes, trusted)
     _validate(r)
     return _Candidate(record=r, where="", notes=notes, derived=derived, source_label=source_label)
 
@@ -242,13 +253,17 @@ def _identity(r: dict, data: dict, domain: str | None) -> None:
     r["parent"] = _scalar(data, "parent") or None
 
 
-def _sections(r: dict, data: dict, org: dict) -> None:
+def _sections(r: dict, data: dict, org: dict, trusted: bool, link_hosts: list[str] | tuple[str, ...]) -> None:
     """The body sections, made inert for a term file; a definition is required."""
     for column in SECTION_FIELDS:
         value = data.get(column)
         if value is not None and not isinstance(value, str):
             raise RowError(f"{column}: must be text, not {type(value).__name__}")
+        if value and len(value) > MAX_SECTION_CHARS:
+            raise RowError(f"{column}: longer than {MAX_SECTION_CHARS:,} characters")
         r[column] = clean_block(value, org) if value else ""
+        if r[column] and not trusted:
+            r[column] = drop_foreign_links(r[column], link_hosts)
     if not r["definition"]:
         raise RowError("missing 'definition'")
 
@@ -279,30 +294,41 @@ def _derive(r: dict, data: dict, owner: str, today: date) -> list[str]:
     return derived
 
 
-def _source_reference(r: dict, data: dict) -> str | None:
-    """Turn the row's source and licence into a reference; return the source's label, if any."""
+def _source_reference(r: dict, data: dict, trusted: bool, link_hosts: list[str] | tuple[str, ...]) -> str | None:
+    """Turn the row's source and licence into a reference; return the source's label, if any.
+
+    Untrusted rows keep a link (in their references or their source) only to an allowed host.
+    """
+    if not trusted:
+        for ref in r["references"]:
+            if ref["url"] and not link_allowed(ref["url"], link_hosts):
+                ref["url"] = None
     source, licence = _scalar(data, "source"), _scalar(data, "license")
     if not (source or licence):
         return None
     source_label = source or "unnamed source"
     label = source_label + (f" ({licence})" if licence else "")
-    url = source if re.match(r"^https?://\S+$", source) else None
+    url = source if re.match(r"^https?://\S+$", source) and (trusted or link_allowed(source, link_hosts)) else None
     if all(ref["label"] != label for ref in r["references"]):
         r["references"].append({"label": label, "url": url})
     return source_label
 
 
-def _status(r: dict, data: dict, derived: list[str], notes: list[str]) -> None:
-    """A row with derived values is a draft tagged `imported`; else the status it names (draft by default)."""
+def _status(r: dict, data: dict, derived: list[str], notes: list[str], trusted: bool) -> None:
+    """A row with derived values is a draft tagged `imported`; an untrusted row is a draft too."""
     status = _scalar(data, "status")
-    if not derived:
+    if derived:
+        if status and status != "draft":
+            notes.append(f"status {status!r} -> draft because {', '.join(derived)} had to be derived")
+        r["status"] = "draft"
+        if IMPORTED_TAG not in r["tags"]:
+            r["tags"].append(IMPORTED_TAG)
+    elif trusted or status in ("draft", "deprecated"):
         r["status"] = status or "draft"
-        return
-    if status and status != "draft":
-        notes.append(f"status {status!r} -> draft because {', '.join(derived)} had to be derived")
-    r["status"] = "draft"
-    if IMPORTED_TAG not in r["tags"]:
-        r["tags"].append(IMPORTED_TAG)
+    else:
+        # Nobody here has reviewed an imported definition yet, however complete its row looks.
+        notes.append(f"status {status!r} -> draft {DRAFT_NOTE}")
+        r["status"] = "draft"
 
 
 def _merge_duplicate(leader: _Candidate, other: _Candidate) -> list[str]:
@@ -403,7 +429,8 @@ def merged_file_text(path: Path, new_aliases: list[str]) -> str:
 # --- the plan ---------------------------------------------------------------------------------
 
 def plan_import(glossary_dir: Path, sources: list[Source], *, force: bool = False, merge: bool = False,
-                owner: str = DEFAULT_OWNER, today: date | None = None) -> ImportPlan:
+                owner: str = DEFAULT_OWNER, today: date | None = None, trusted: bool = False,
+                link_hosts: list[str] | tuple[str, ...] = ()) -> ImportPlan:
     """Read every source and decide, row by row, what the import does; nothing is written here."""
     if force and merge:
         raise ValueError("choose --force or --merge, not both")
@@ -412,7 +439,8 @@ def plan_import(glossary_dir: Path, sources: list[Source], *, force: bool = Fals
     owner = clean_line(owner) or DEFAULT_OWNER
     org, _ = load_org(glossary_dir / ORG_FILE, ORG_FILE)
     existing = _existing_terms(glossary_dir / TERMS_DIR)
-    entries, groups = _read_entries(sources, owner=owner, today=today or date.today(), org=org)
+    entries, groups = _read_entries(sources, owner=owner, today=today or date.today(), org=org, trusted=trusted,
+                                    link_hosts=link_hosts)
     for slug, c in groups.items():
         _decide(c, exists=slug in existing, force=force, merge=merge)
     _resolve(groups, existing)
@@ -428,8 +456,8 @@ def _check_sources(sources: list[Source]) -> None:
             raise ValueError(f"unknown domain {source.domain!r} (use {', '.join(sorted(DOMAINS))})")
 
 
-def _read_entries(sources: list[Source], *, owner: str, today: date,
-                  org: dict) -> tuple[list[_Entry], dict[str, _Candidate]]:
+def _read_entries(sources: list[Source], *, owner: str, today: date, org: dict, trusted: bool = False,
+                  link_hosts: list[str] | tuple[str, ...] = ()) -> tuple[list[_Entry], dict[str, _Candidate]]:
     """One entry per row read; rows with the same slug are folded into the first (the group's leader)."""
     entries: list[_Entry] = []
     groups: dict[str, _Candidate] = {}
@@ -439,7 +467,8 @@ def _read_entries(sources: list[Source], *, owner: str, today: date,
                 entries.append(_Entry(raw.where, "", error=raw.error))
                 continue
             try:
-                cand = build_candidate(raw.data or {}, domain=source.domain, owner=owner, today=today, org=org)
+                cand = build_candidate(raw.data or {}, domain=source.domain, owner=owner, today=today, org=org,
+                                       trusted=trusted, link_hosts=link_hosts)
             except RowError as exc:
                 term = (raw.data or {}).get("term")
                 entries.append(_Entry(raw.where, slugify(term) if isinstance(term, str) else "", error=str(exc)))
@@ -569,6 +598,7 @@ class _NameBook:
         if dropped:
             c.notes.append(f"alias(es) dropped, already a name or alias of another term: {', '.join(dropped)}")
         if c.action == "merge":
+            c.notes = [n for n in c.notes if not n.endswith(DRAFT_NOTE)]  # a merge changes only aliases
             c.new_aliases = kept
             if kept:
                 c.reason = f"adds aliases: {', '.join(kept)}"

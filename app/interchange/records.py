@@ -18,7 +18,7 @@ from jinja2 import TemplateError
 
 from app.glossary.loader import TERMS_DIR, GlossaryInvalid, load_glossary, make_renderer, parse_sections, split_front_matter
 from app.glossary.model import SECTION_HEADINGS, FrontMatter
-from app.text import CONTROL_CHARS, ORG_PLACEHOLDER_PATTERN
+from app.text import ORG_PLACEHOLDER_PATTERN
 from app.text import first_sentence as text_first_sentence
 
 # Front-matter fields in the order curators write them.
@@ -42,7 +42,11 @@ class RowError(ValueError):
 
 # --- cleaning untrusted text -------------------------------------------------------------------
 
-# Line and paragraph separators count as newlines (then CONTROL_CHARS removes the other controls).
+# C0/C1 controls except tab and newline; line and paragraph separators count as newlines.
+# Also bidirectional overrides and isolates (U+202E makes "gpj.exe" read "exe.jpg") and zero-width
+# characters (U+200B splits a word so it no longer matches, or hides text): none belongs in a term.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064"
+                      r"\u2066-\u2069\ufeff]")
 _NEWLINES = re.compile(r"\r\n|[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 # The only Jinja an imported section may keep: a plain org placeholder, as curators write them.
 _JINJA = re.compile(rf"({ORG_PLACEHOLDER_PATTERN})|\{{(?=[{{%#])")
@@ -53,7 +57,7 @@ _HEADING_LINE = re.compile(r"^( {0,3})(#{1,2})(?=[ \t]|$)", re.M)
 
 def clean_line(value: object) -> str:
     """Return one line of text: controls removed, every run of whitespace a single space."""
-    text = CONTROL_CHARS.sub("", _NEWLINES.sub("\n", str(value)))
+    text = _CONTROL.sub("", _NEWLINES.sub("\n", str(value)))
     return " ".join(text.split())
 
 
@@ -64,7 +68,7 @@ def clean_block(value: object, org: dict | None = None) -> str:
     `org` are kept, every other `{{`, `{%` or `{#` becomes `{ {`, `{ %`, `{ #`; a line starting
     with `#` or `##` is escaped as `\\#` so it cannot open a section or a heading.
     """
-    text = CONTROL_CHARS.sub("", _NEWLINES.sub("\n", str(value)))
+    text = _CONTROL.sub("", _NEWLINES.sub("\n", str(value)))
     env = make_renderer(org or {})
 
     def defuse(match: re.Match) -> str:
@@ -79,6 +83,29 @@ def clean_block(value: object, org: dict | None = None) -> str:
     text = _JINJA.sub(defuse, text)
     text = _HEADING_LINE.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
     return "\n".join(line.rstrip() for line in text.strip().splitlines())
+
+
+# Markdown links and autolinks to other sites, in imported sections.
+_LINK = re.compile(r"\[([^\[\]]*)\]\(\s*<?(https?://[^()\s<>]*)>?(?:\s+\"[^\"]*\")?\s*\)|<(https?://[^<>\s]+)>", re.I)
+
+
+def link_allowed(url: str, hosts: list[str] | tuple[str, ...]) -> bool:
+    """True when `url` is on one of `hosts` (a host matches itself and its subdomains)."""
+    host = re.sub(r"^https?://", "", url, flags=re.I).split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    host = host.rsplit("@", 1)[-1].split(":", 1)[0].lower().rstrip(".")
+    return any(host == h or host.endswith("." + h) for h in (x.lower().lstrip(".") for x in hosts) if h)
+
+
+def drop_foreign_links(text: str, hosts: list[str] | tuple[str, ...]) -> str:
+    """Keep the text of links to hosts not in `hosts`, but not the links: imported content cannot
+    send readers of our answers to a site nobody here chose."""
+    def keep(match: re.Match) -> str:
+        url = match.group(2) or match.group(3)
+        if link_allowed(url, hosts):
+            return match.group(0)
+        return match.group(1) if match.group(2) else url
+
+    return _LINK.sub(keep, text)
 
 
 def first_sentence(text: str, limit: int = 300) -> str:

@@ -126,6 +126,22 @@ class Store:
         with Session(self.engine) as session:
             return list(session.scalars(query))
 
+    def gap_counts(self, *, low_confidence: float = 0.0, limit: int = 1000) -> list[tuple[str, int, datetime, list]]:
+        """Distinct gap questions with how often and when last asked, most asked first, and the
+        suggestions of their latest asking. Counted before the window, so a flood of one-off
+        questions cannot push out gaps that many people hit."""
+        self._ensure()
+        gap = (Question.confident.is_(False)) | (Question.confidence < low_confidence)
+        grouped = (select(Question.question, func.count(Question.id), func.max(Question.created_at),
+                          func.max(Question.id))
+                   .where(gap, Question.question.is_not(None)).group_by(Question.question)
+                   .order_by(func.count(Question.id).desc(), func.max(Question.created_at).desc()).limit(limit))
+        with Session(self.engine) as session:
+            rows = list(session.execute(grouped))
+            latest = {i: sug for i, sug in session.execute(select(Question.id, Question.suggestions)
+                                                           .where(Question.id.in_([r[3] for r in rows])))}
+        return [(q, int(n), _aware(seen), list(latest.get(last) or [])) for q, n, seen, last in rows]
+
     def unanswered(self, limit: int = 500) -> list[Question]:
         return self.questions(only_gaps=True, limit=limit)
 

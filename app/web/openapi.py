@@ -25,7 +25,7 @@ ERROR = {
 }
 REF = {"$ref": "#/components/schemas/Error"}
 DESCRIPTIONS = {
-    "400": "Request body cannot be parsed",
+    "400": "Request cannot be parsed (or a curator header was sent twice)",
     "401": "Curator sign-in required",
     "403": "Wrong credentials, or the curator views are disabled",
     "404": "Not found",
@@ -69,7 +69,9 @@ def document_errors(app: FastAPI) -> None:
                 if path != "/healthz":
                     statuses.add("503")
                 if path.startswith("/admin"):
-                    statuses |= {"401", "403"}
+                    statuses |= {"400", "401", "403", "429"}  # a repeated user header; sign-in back-off
+                if path == "/api/feedback":
+                    statuses.add("404")  # no such conversation or turn
                 responses = operation.setdefault("responses", {})
                 for status in sorted(statuses):
                     responses[status] = _error(status)
@@ -77,3 +79,26 @@ def document_errors(app: FastAPI) -> None:
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the schema
+
+
+DOCS_ASSETS = "/docs/assets"
+
+
+def install_docs(app: FastAPI) -> None:
+    """Serve the interactive API docs at /docs from the installed swagger-ui-bundle, not a CDN.
+
+    FastAPI's default page loads swagger-ui from jsDelivr without Subresource Integrity, so
+    whoever serves that file runs script on our origin; the files now come from this service.
+    """
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from starlette.staticfiles import StaticFiles
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount(DOCS_ASSETS, StaticFiles(directory=swagger_ui_path), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs():
+        return get_swagger_ui_html(openapi_url=app.openapi_url, title=f"{app.title} · API",
+                                   swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+                                   swagger_favicon_url="/static/favicon.svg")

@@ -6,12 +6,18 @@ request takes one token, and a request that finds the bucket empty is answered 4
 
 A client is the connection's address, or behind a reverse proxy the address that proxy writes
 into a configured header (`X-Real-IP`, or `X-Forwarded-For`, of which the last entry is the one
-the proxy saw). Memory is bounded: a bucket that has refilled completely holds no information and
+the proxy saw). The header is believed only from the proxies in `trusted_proxies`: anyone else
+who sends it is keyed by their own address.
+
+Routes whose cost depends on the request (a 404 that ranks near terms, an A-Z filter, spotting a
+page's text) call `enforce(request)` on the same buckets. Admin sign-in has its own, stricter
+`AuthThrottle`: a few failures are free, then every further try waits twice as long. Memory is bounded: a bucket that has refilled completely holds no information and
 is dropped, and at most `max_clients` buckets are kept (the least recently used go first).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import math
 import time
@@ -99,9 +105,25 @@ class RateLimiter:
         return dropped
 
 
-def client_key(scope: Scope, header: str = "") -> str:
-    """The client's address: from the trusted proxy header when one is configured, else the connection."""
-    if header:
+def trusts(host: str, trusted: tuple[str, ...] | list[str]) -> bool:
+    """True when `host` is one of `trusted`: an address, a network (10.0.0.0/8), a name, or '*'."""
+    for entry in trusted:
+        if entry == "*" or entry == host:
+            return True
+        try:
+            if ipaddress.ip_address(host) in ipaddress.ip_network(entry, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def client_key(scope: Scope, header: str = "", trusted: tuple[str, ...] | list[str] = ()) -> str:
+    """The client's address: from the proxy header when one is configured and the peer is a trusted
+    proxy, else the connection's own address."""
+    client = scope.get("client")
+    peer = str(client[0]) if client else "unknown"
+    if header and trusts(peer, trusted):
         name = header.lower().encode("latin-1")
         for key, value in scope.get("headers", []):
             if key == name:
@@ -109,18 +131,75 @@ def client_key(scope: Scope, header: str = "") -> str:
                 parts = [p.strip() for p in value.decode("latin-1").split(",") if p.strip()]
                 if parts:
                     return parts[-1][:MAX_KEY_CHARS]
-    client = scope.get("client")
-    return str(client[0])[:MAX_KEY_CHARS] if client else "unknown"
+    return peer[:MAX_KEY_CHARS]
+
+
+def too_many(limiter: RateLimiter, wait: float) -> tuple[int, str]:
+    """Retry-After seconds and the readable detail of a 429."""
+    seconds = max(1, math.ceil(wait))
+    per_minute = round(limiter.rate * 60)
+    return seconds, (f"too many requests: at most {per_minute} a minute (bursts of {limiter.burst}) per client; "
+                     f"try again in {seconds} s")
+
+
+def enforce(request) -> None:
+    """Spend a token for a costly branch of a route (ranking, spotting); raise a 429 when none is left."""
+    from fastapi import HTTPException
+
+    limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
+    if limiter is None or not limiter.enabled:
+        return
+    settings = request.app.state.settings
+    wait = limiter.take(client_key(request.scope, settings.rate_limit_client_header, settings.trusted_proxies))
+    if wait > 0:
+        seconds, detail = too_many(limiter, wait)
+        raise HTTPException(429, detail, headers={"Retry-After": str(seconds)})
+
+
+class AuthThrottle:
+    """Failed admin sign-ins per client: `free` failures, then each try waits twice as long as the last.
+
+    A correct token is refused too while a client waits, so guessing costs time whatever the guess.
+    A success forgets the client's failures; memory is bounded like the rate limiter's.
+    """
+
+    def __init__(self, free: int = 5, base_seconds: float = 1.0, max_seconds: float = 900.0, *,
+                 max_clients: int = 10000, clock: Callable[[], float] = time.monotonic):
+        self.free = free
+        self.base = base_seconds
+        self.max = max_seconds
+        self.max_clients = max_clients
+        self.clock = clock
+        self._failures: OrderedDict[str, tuple[int, float]] = OrderedDict()  # key -> (count, last failure)
+
+    def wait(self, key: str) -> float:
+        """Seconds `key` must still wait before its next try (0: it may try now)."""
+        entry = self._failures.get(key)
+        if entry is None or entry[0] < self.free:
+            return 0.0
+        count, last = entry
+        delay = min(self.max, self.base * 2 ** (count - self.free))
+        return max(0.0, delay - (self.clock() - last))
+
+    def failed(self, key: str) -> None:
+        count, _ = self._failures.pop(key, (0, 0.0))
+        self._failures[key] = (count + 1, self.clock())
+        while len(self._failures) > self.max_clients:
+            self._failures.popitem(last=False)
+
+    def succeeded(self, key: str) -> None:
+        self._failures.pop(key, None)
 
 
 class RateLimitMiddleware:
     """Pure ASGI middleware answering 429 (with Retry-After) when a client exceeds its rate."""
 
     def __init__(self, app: ASGIApp, *, limiter: RateLimiter, client_header: str = "",
-                 limited: set[tuple[str, str]] | None = None):
+                 trusted_proxies: tuple[str, ...] | list[str] = (), limited: set[tuple[str, str]] | None = None):
         self.app = app
         self.limiter = limiter
         self.client_header = client_header
+        self.trusted = tuple(trusted_proxies)
         self.limited = LIMITED if limited is None else limited
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -128,14 +207,12 @@ class RateLimitMiddleware:
                 or (scope.get("method", ""), scope.get("path", "")) not in self.limited):
             await self.app(scope, receive, send)
             return
-        wait = self.limiter.take(client_key(scope, self.client_header))
+        wait = self.limiter.take(client_key(scope, self.client_header, self.trusted))
         if wait <= 0:
             await self.app(scope, receive, send)
             return
-        seconds = max(1, math.ceil(wait))
-        per_minute = round(self.limiter.rate * 60)
-        body = json.dumps({"detail": f"too many requests: at most {per_minute} a minute (bursts of "
-                                     f"{self.limiter.burst}) per client; try again in {seconds} s"}).encode()
+        seconds, detail = too_many(self.limiter, wait)
+        body = json.dumps({"detail": detail}).encode()
         await send({"type": "http.response.start", "status": 429, "headers": [
             (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
             (b"retry-after", str(seconds).encode()),
@@ -144,7 +221,10 @@ class RateLimitMiddleware:
 
 
 def install(app: Starlette, settings: Settings) -> RateLimiter:
-    """Add the limiter to `app` from the rate_limit_* settings and return it (the AppState keeps it)."""
+    """Add the limiter to `app` from the rate_limit_* settings and return it (the AppState keeps it),
+    and the admin sign-in throttle (app.state.auth_throttle)."""
     limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
-    app.add_middleware(RateLimitMiddleware, limiter=limiter, client_header=settings.rate_limit_client_header)
+    app.state.auth_throttle = AuthThrottle()
+    app.add_middleware(RateLimitMiddleware, limiter=limiter, client_header=settings.rate_limit_client_header,
+                       trusted_proxies=settings.trusted_proxies)
     return limiter

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from starlette.datastructures import MutableHeaders
@@ -62,6 +63,12 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
+                location = headers.get("location", "")
+                if location.startswith(("http://", "https://")):
+                    # Starlette's trailing-slash redirect builds an absolute URL from the Host header, which
+                    # a client chooses: keep only the path, so a redirect never leaves this service.
+                    rest = location.split("://", 1)[1]
+                    headers["location"] = "/" + rest.split("/", 1)[1] if "/" in rest else "/"
                 headers.setdefault("X-Content-Type-Options", "nosniff")
                 headers.setdefault("Referrer-Policy", REFERRER_POLICY)
                 headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'" if docs else DEFAULT_CSP)
@@ -70,8 +77,61 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+CORS_PREFIXES = ("/api/", "/widget/api/")  # what the configured widget hosts may call from their pages
+
+
+def cross_site(headers: dict[str, str], own: set[str]) -> bool:
+    """True when a browser says the request comes from another site: Sec-Fetch-Site, else Origin.
+
+    `own` holds this service's origins as host[:port] (the Host it was reached at, the public base
+    URL). Clients that send neither header (curl, chat faces, the CLI) are not browsers: no CSRF.
+    """
+    fetch_site = headers.get("sec-fetch-site", "")
+    if fetch_site in ("cross-site", "same-site"):
+        return True
+    origin = headers.get("origin", "")
+    if not origin or fetch_site in ("same-origin", "none"):
+        return False
+    if origin == "null":
+        return True
+    netloc = origin.split("://", 1)[-1].lower()
+    return netloc not in own
+
+
+class SameOriginWrites:
+    """Refuse state-changing requests a browser sends from another site (CSRF), with a readable 403.
+
+    Pages, forms and every /admin POST must come from this service's own pages; the JSON API
+    and widget API may also be called from the configured widget hosts (GLOSSARY_ALLOWED_ORIGINS).
+    """
+
+    def __init__(self, app: ASGIApp, *, allowed_origins: list[str], public_base_url: str = "") -> None:
+        self.app = app
+        self.allowed = allowed_origins
+        base = normalize_origin("/".join(public_base_url.split("/", 3)[:3])) if public_base_url else None
+        self.base = {base.split("://", 1)[1]} if base else set()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") not in UNSAFE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        own = self.base | {headers.get("host", "").lower()}
+        path = scope.get("path", "")
+        if cross_site(headers, own) and not (path.startswith(CORS_PREFIXES)
+                                             and origin_allowed(headers.get("origin"), self.allowed)):
+            body = json.dumps({"detail": "cross-site request refused: this form or action only works from the "
+                                         "glossary's own pages"}).encode()
+            await send({"type": "http.response.start", "status": 403, "headers": [
+                (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, send)
+
+
 def install(app, settings) -> None:
-    """Register CORS (only the configured widget hosts) and the security headers on `app`."""
+    """Register CORS (only the configured widget hosts), the cross-site write check and the security headers."""
     from fastapi.middleware.cors import CORSMiddleware
 
     app.add_middleware(
@@ -81,4 +141,6 @@ def install(app, settings) -> None:
         allow_headers=["Content-Type"],
         max_age=600,
     )
-    app.add_middleware(SecurityHeaders, docs_paths=(app.docs_url or "", app.redoc_url or ""))
+    app.add_middleware(SameOriginWrites, allowed_origins=settings.allowed_origins,
+                       public_base_url=settings.public_base_url)
+    app.add_middleware(SecurityHeaders, docs_paths=("/docs",))

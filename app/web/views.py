@@ -87,7 +87,10 @@ def section_order(audience: str | None) -> list[str]:
     return ["definition", *sides, "rules", "example"]
 
 
-_ADDRESS = re.compile(r"<?(?:https?://|mailto:)\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Addresses, and the destination (with its title) of a Markdown link: never autolinked inside.
+# An e-mail match may only start where a run of address characters starts (the lookbehind), so
+# a 40,000-character word is scanned once instead of once per position (that was quadratic).
+_ADDRESS = re.compile(r"<?(?:https?://|mailto:)\S+|(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\]\([^()]*\)")
 
 
 def autolink_prose(linker: Linker, markdown: str) -> str:

@@ -1,53 +1,117 @@
 """Curator views under /admin: gaps, feedback, glossary health, reload. Locked without credentials.
 
-Two ways in, both documented in the README: a bearer token (GLOSSARY_ADMIN_TOKEN; browsers get it once
-through the sign-in form, kept in an HttpOnly cookie), or a header that the intranet's reverse proxy
-sets for signed-in users (GLOSSARY_ADMIN_TRUSTED_HEADER, optionally limited to GLOSSARY_ADMIN_USERS).
+Two ways in, both documented in the README: a bearer token (GLOSSARY_ADMIN_TOKEN; browsers sign in
+once with it through the form and get a random, signed, expiring session cookie, never the token),
+or a header that the intranet's reverse proxy sets for signed-in users (GLOSSARY_ADMIN_TRUSTED_HEADER,
+optionally limited to GLOSSARY_ADMIN_USERS). Failed tries back off per client (app.web.ratelimit.AuthThrottle).
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import io
+import secrets
+import time
 import zipfile
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from app.curation import glossary_health, group_gaps, guess_name, stub_markdown, stub_slug
+from app.web import ratelimit
 from app.web.deps import ResourcesDep, SettingsDep, StateDep, StoreDep
 from app.web.html import render
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 COOKIE = "glossary_admin"
+SESSION_SECONDS = 8 * 3600
 
 
 def _same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
 
 
-def curator(request: Request, settings: SettingsDep) -> str:
-    """Return who is asking, or refuse: 401 without credentials, 403 with wrong ones."""
+# Sessions: "<expiry>.<nonce>.<signature>", signed with a key derived from the admin token, so every
+# replica accepts them, and changing the token ends them all. Logout revokes the nonce here.
+def _session_key(token: str) -> bytes:
+    return hashlib.sha256(b"glossary admin session\0" + token.encode()).digest()
+
+
+def new_session(token: str, now: float | None = None) -> str:
+    payload = f"{int((now or time.time()) + SESSION_SECONDS)}.{secrets.token_urlsafe(18)}"
+    signature = hmac.new(_session_key(token), payload.encode(), hashlib.sha256).hexdigest()
+    return f"{payload}.{signature}"
+
+
+def session_nonce(value: str, token: str, revoked: dict, now: float | None = None) -> str | None:
+    """The session's nonce when `value` is a live session signed for `token`, else None."""
+    expiry, _, rest = value.partition(".")
+    nonce, _, signature = rest.partition(".")
+    if not (expiry.isdigit() and nonce and signature and token):
+        return None
+    expected = hmac.new(_session_key(token), f"{expiry}.{nonce}".encode(), hashlib.sha256).hexdigest()
+    if not _same(signature, expected) or int(expiry) <= (now or time.time()) or nonce in revoked:
+        return None
+    return nonce
+
+
+def _revoke(request: Request, value: str) -> None:
+    revoked: dict = request.app.state.__dict__.setdefault("admin_revoked", {})
+    now = time.time()
+    for nonce in [n for n, until in revoked.items() if until <= now]:
+        del revoked[nonce]
+    nonce = session_nonce(value, request.app.state.settings.admin_token, revoked)
+    if nonce:
+        revoked[nonce] = int(value.partition(".")[0])
+
+
+def _client(request: Request) -> str:
+    settings = request.app.state.settings
+    return ratelimit.client_key(request.scope, settings.rate_limit_client_header, settings.trusted_proxies)
+
+
+def _throttled(request: Request) -> None:
+    """Refuse (429) a client that is waiting out its back-off after failed sign-ins."""
+    wait = request.app.state.auth_throttle.wait(_client(request))
+    if wait > 0:
+        seconds = max(1, int(wait + 0.999))
+        raise HTTPException(429, f"too many failed sign-ins; try again in {seconds} s",
+                            headers={"Retry-After": str(seconds)})
+
+
+def curator(request: Request) -> str:
+    """Return who is asking, or refuse: 401 without credentials, 403 with wrong ones, 429 while backing off."""
+    settings = request.app.state.settings
     header = settings.admin_trusted_header
     if header:
-        user = request.headers.get(header, "").strip()
+        values = request.headers.getlist(header)
+        if len(values) > 1 or any("," in v for v in values):
+            # A proxy that appends to a client's header would let the client choose who it is.
+            raise HTTPException(400, f"{header} was sent more than once; the proxy must replace it, not append")
+        user = values[0].strip() if values else ""
         if user and (not settings.admin_users or any(_same(user, u) for u in settings.admin_users)):
             return user
     token = settings.admin_token
-    offered = ""
     auth = request.headers.get("authorization", "")
-    if auth.lower().startswith("bearer "):
-        offered = auth[7:].strip()
-    elif request.cookies.get(COOKIE):
-        offered = request.cookies[COOKIE]
-    if token and offered and _same(offered, token):
-        return "token"
+    bearer = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
+    cookie = "" if bearer else request.cookies.get(COOKIE, "")
+    if (bearer or cookie) and token:
+        _throttled(request)
+        revoked = request.app.state.__dict__.get("admin_revoked", {})
+        if (bearer and _same(bearer, token)) or (cookie and session_nonce(cookie, token, revoked)):
+            return "token"
+        if bearer:  # an expired or revoked cookie is not a guess; a wrong token is
+            request.app.state.auth_throttle.failed(_client(request))
     if not token and not header:
         raise HTTPException(403, "the curator views are disabled: set GLOSSARY_ADMIN_TOKEN or GLOSSARY_ADMIN_TRUSTED_HEADER")
-    if offered:
+    if bearer:
         raise HTTPException(403, "wrong admin token")
+    if cookie:
+        raise HTTPException(401, "your curator session has ended; sign in again at /admin/login",
+                            headers={"WWW-Authenticate": "Bearer"})
     raise HTTPException(401, "curator sign-in required (Authorization: Bearer <GLOSSARY_ADMIN_TOKEN>)",
                         headers={"WWW-Authenticate": "Bearer"})
 
@@ -80,13 +144,27 @@ def login_form(request: Request) -> Response:
 async def login(request: Request, settings: SettingsDep) -> Response:
     from urllib.parse import parse_qs
 
+    _throttled(request)
     form = parse_qs((await request.body()).decode("utf-8", "replace"))
     offered = form.get("token", [""])[0].strip()
     if not settings.admin_token or not offered or not _same(offered, settings.admin_token):
+        request.app.state.auth_throttle.failed(_client(request))
         return render("admin_login.html", {"nav": "admin", "error": "That token is not right."}, status_code=403)
+    request.app.state.auth_throttle.succeeded(_client(request))
     response = RedirectResponse("/admin", status_code=303)
-    response.set_cookie(COOKIE, offered, httponly=True, samesite="strict", secure=request.url.scheme == "https",
-                        path="/admin", max_age=8 * 3600)
+    secure = request.url.scheme == "https" or settings.public_base_url.startswith("https://")
+    response.set_cookie(COOKIE, new_session(settings.admin_token), httponly=True, samesite="strict", secure=secure,
+                        path="/admin", max_age=SESSION_SECONDS)
+    return response
+
+
+@router.post("/logout", include_in_schema=False)
+def logout(request: Request) -> Response:
+    """End this browser's curator session (the cookie is revoked, not only deleted)."""
+    if request.cookies.get(COOKIE):
+        _revoke(request, request.cookies[COOKIE])
+    response = RedirectResponse("/admin/login", status_code=303)
+    response.delete_cookie(COOKIE, path="/admin", httponly=True, samesite="strict")
     return response
 
 
@@ -96,29 +174,42 @@ def admin_home(user: Curator) -> Response:
     return RedirectResponse("/admin/gaps", status_code=303)
 
 
-def _gaps(resources, settings, store):
+GAP_WINDOW = 1000  # distinct questions considered, most asked first
+GAPS_PER_PAGE = 50
+
+
+def _gaps(request, resources, settings, store):
     if store is None:
         return []
-    rows = store.questions(only_gaps=True, low_confidence=settings.low_confidence, limit=1000)
-    return group_gaps(rows, resources.embedder)
+    from app.curation import GapEmbeddings
+
+    cache = request.app.state.__dict__.setdefault("gap_embeddings", GapEmbeddings())
+    entries = store.gap_counts(low_confidence=settings.low_confidence, limit=GAP_WINDOW)
+    return group_gaps(entries, resources.embedder, cache)
 
 
 @router.get("/gaps")
-async def gaps(request: Request, user: Curator, resources: ResourcesDep, settings: SettingsDep, store: StoreDep):
-    """Unanswered and low-confidence questions, grouped by similarity, with counts and last seen."""
-    groups = await _from_db(_gaps, resources, settings, store)
+async def gaps(request: Request, user: Curator, resources: ResourcesDep, settings: SettingsDep, store: StoreDep,
+               page: int = Query(1, ge=1, le=10000)):
+    """Unanswered and low-confidence questions, grouped by similarity, with counts and last seen; 50 a page."""
+    groups = await _from_db(_gaps, request, resources, settings, store)
+    pages = max(1, -(-len(groups) // GAPS_PER_PAGE))
+    first = (page - 1) * GAPS_PER_PAGE
+    shown = list(enumerate(groups))[first:first + GAPS_PER_PAGE]
     if _wants_html(request):
-        items = [{"n": i, "group": g, "name": guess_name(g.title)} for i, g in enumerate(groups)]
-        return render("admin_gaps.html", {"nav": "admin", "items": items, "user": user, "tab": "gaps"})
-    return {"groups": [{"id": i, "questions": g.questions, "count": g.count, "last_seen": g.last_seen.isoformat(),
-                        "suggestions": g.suggestions, "stub_url": f"/admin/gaps/{i}/stub.md"}
-                       for i, g in enumerate(groups)]}
+        items = [{"n": i, "group": g, "name": guess_name(g.title)} for i, g in shown]
+        return render("admin_gaps.html", {"nav": "admin", "items": items, "user": user, "tab": "gaps",
+                                          "page": page, "pages": pages, "total": len(groups)})
+    return {"page": page, "pages": pages, "total": len(groups),
+            "groups": [{"id": i, "questions": g.questions, "count": g.count, "last_seen": g.last_seen.isoformat(),
+                        "suggestions": g.suggestions, "stub_url": f"/admin/gaps/{i}/stub.md"} for i, g in shown]}
 
 
 @router.get("/gaps/{number}/stub.md")
-async def gap_stub(number: int, user: Curator, resources: ResourcesDep, settings: SettingsDep, store: StoreDep):
+async def gap_stub(request: Request, number: int, user: Curator, resources: ResourcesDep, settings: SettingsDep,
+                   store: StoreDep):
     """A draft term file for one gap group, ready for a curator to finish."""
-    groups = await _from_db(_gaps, resources, settings, store)
+    groups = await _from_db(_gaps, request, resources, settings, store)
     if not 0 <= number < len(groups):
         raise HTTPException(404, f"no gap group {number}")
     name = stub_slug(guess_name(groups[number].title))
@@ -127,9 +218,10 @@ async def gap_stub(number: int, user: Curator, resources: ResourcesDep, settings
 
 
 @router.get("/gaps/stubs.zip")
-async def gap_stubs(user: Curator, resources: ResourcesDep, settings: SettingsDep, store: StoreDep):
+async def gap_stubs(request: Request, user: Curator, resources: ResourcesDep, settings: SettingsDep,
+                    store: StoreDep):
     """Every gap group as a draft term file, in one zip."""
-    groups = await _from_db(_gaps, resources, settings, store)
+    groups = await _from_db(_gaps, request, resources, settings, store)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         used: set[str] = set()
@@ -179,7 +271,8 @@ async def health(request: Request, user: Curator, resources: ResourcesDep, setti
         "index": resources.index.manifest,
     }
     if _wants_html(request):
-        return render("admin_health.html", {"nav": "admin", "data": data, "user": user, "tab": "health"})
+        return render("admin_health.html", {"nav": "admin", "data": data, "reload": None, "user": user,
+                                            "tab": "health"})
     return data
 
 
