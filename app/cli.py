@@ -1,4 +1,4 @@
-"""The `glossary` command: check, build, serve, mcp, search, ask, eval, import, export."""
+"""The `glossary` command: check, build, build-model, serve, mcp, search, ask, eval, import, export."""
 
 from __future__ import annotations
 
@@ -67,6 +67,27 @@ def build(glossary_dir: Optional[Path] = GlossaryOpt, index_dir: Optional[Path] 
     typer.echo(f"index: {m['terms']} terms, {m['views']} views ({m.get('embedded', 0)} embedded, "
                f"{m.get('reused', 0)} reused), model {m['model_id']}, {time.perf_counter() - started:.1f}s "
                f"-> {settings.index_dir}")
+
+
+@cli.command("build-model")
+def build_model(output: Optional[Path] = typer.Option(None, "--output", "-o",
+                                                     help="File to write (default: GLOSSARY_ONNX_MODEL)."),
+                force: bool = typer.Option(False, help="Rebuild even when the file is current.")) -> None:
+    """Export the bundled model to ONNX and quantize it to int8 for serving (needs torch; skips when current)."""
+    from app.search.int8_model import build_int8_model, is_current
+
+    settings = Settings()
+    target = output or settings.onnx_model
+    if not force and is_current(target, settings.resolved_model_path()):
+        typer.echo(f"int8 model is current: {target}")
+        return
+    started = time.perf_counter()
+    try:
+        build_int8_model(settings.resolved_model_path(), target, force=True)
+    except ImportError as exc:  # a serving-only install: no torch/transformers/onnx
+        typer.echo(f"build-model needs the reference extra (torch, transformers, onnx): {exc}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"int8 model: {target} ({target.stat().st_size / 1e6:.1f} MB, {time.perf_counter() - started:.1f}s)")
 
 
 @cli.command()

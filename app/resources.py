@@ -65,7 +65,7 @@ def reference_embedder(settings: Settings) -> Embedder:
         from app.search.onnx_embedder import OnnxEmbedder
 
         log.warning("sentence-transformers is not installed; building the index with the ONNX model")
-        return OnnxEmbedder(settings.resolved_model_path())
+        return OnnxEmbedder(settings.resolved_model_path(), settings.onnx_model)
     from app.search.embedder import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder(settings.resolved_model_path())
@@ -117,7 +117,7 @@ def load_resources(settings: Settings, embedder: Embedder | None = None) -> Reso
     glossary, problems = load_or_raise(settings.glossary_dir)
     builder = None
     if embedder is None:
-        embedder = make_embedder(settings.embedder, settings.resolved_model_path())
+        embedder = make_embedder(settings.embedder, settings.resolved_model_path(), settings.onnx_model)
         if not isinstance(embedder, _reference_type()):
             builder = lambda: reference_embedder(settings)  # noqa: E731
     index = ensure_index(settings, glossary, embedder, builder=builder, serve_unsaved=True)

@@ -198,7 +198,7 @@ def embedding_floor(settings, reference, mix: list[dict], n: int) -> dict:
     """Bare query embedding in this process: the serving embedder and the sentence-transformers reference."""
     from app.search.embedder import make_embedder
 
-    serving = make_embedder(settings.embedder, settings.resolved_model_path())
+    serving = make_embedder(settings.embedder, settings.resolved_model_path(), settings.onnx_model)
     short_serving = time_calls(lambda: serving.encode([SHORT_QUERY]), n)
     texts = itertools.cycle([i["question"] for i in mix])
     mix_serving = time_calls(lambda: serving.encode([next(texts)]), 2 * len(mix), warmup=0)

@@ -19,14 +19,59 @@ def test_reference_embedder_is_unit_length_and_offline(real_embedder):
 
 
 def test_onnx_fast_path_matches_reference(real_embedder):
-    from app.search.onnx_embedder import OnnxEmbedder
+    from app.search.onnx_embedder import OnnxEmbedder, packaged_onnx_file
 
-    onnx = OnnxEmbedder(Settings().resolved_model_path())
     texts = ["What is SSO?", "The vendor pays an outside firm to try to break into their platform every year.",
              "Auto-renewal clauses extend the contract unless someone gives notice in time."]
-    cosine = (onnx.encode(texts) * real_embedder.encode(texts)).sum(axis=1)
-    assert cosine.min() > 0.998, cosine
-    assert onnx.model_id == real_embedder.model_id  # an index built by the reference serves ONNX queries
+    for path, floor in ((None, 0.99), (packaged_onnx_file(), 0.998)):  # the serving default, the fp32-math file
+        onnx = OnnxEmbedder(Settings().resolved_model_path(), path)
+        cosine = (onnx.encode(texts) * real_embedder.encode(texts)).sum(axis=1)
+        assert cosine.min() > floor, (onnx.path, cosine)
+        assert onnx.model_id == real_embedder.model_id  # an index built by the reference serves ONNX queries
+
+
+@pytest.fixture(scope="module")
+def int8_model(tmp_path_factory):
+    """The built int8 model: the one scripts/setup made when it is current, else built here."""
+    from app.search.int8_model import build_int8_model, is_current
+
+    settings = Settings()
+    if is_current(settings.onnx_model, settings.resolved_model_path()):
+        return settings.onnx_model
+    return build_int8_model(settings.resolved_model_path(), tmp_path_factory.mktemp("int8") / "model.onnx")
+
+
+def test_int8_model_runs_integer_kernels(int8_model, tmp_path):
+    import onnx
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.optimized_model_filepath = str(tmp_path / "optimized.onnx")
+    ort.InferenceSession(str(int8_model), options, providers=["CPUExecutionProvider"])
+    ops = [node.op_type for node in onnx.load(str(tmp_path / "optimized.onnx")).graph.node]
+    assert ops.count("QAttention") == 6 and ops.count("DynamicQuantizeMatMul") == 12, sorted(set(ops))
+    assert ops.count("MatMul") == 6  # only the feed-forward down-projections stay fp32 (int8_model.py says why)
+
+
+def test_int8_model_meets_the_quality_rule(int8_model, real_embedder):
+    """Cosine >= 0.99 to the reference on every glossary view and every dev question, each encoded alone."""
+    import json
+
+    from app.glossary.loader import load_or_raise
+    from app.search.onnx_embedder import OnnxEmbedder
+    from app.search.text import term_views
+    from tests.conftest import SHIPPED_GLOSSARY
+
+    glossary, _ = load_or_raise(SHIPPED_GLOSSARY)
+    views = [text for slug in glossary.terms for _, text in term_views(glossary.terms[slug])]
+    questions = [json.loads(line)["question"] for name in ("dev_questions", "dev_answerability")
+                 for line in (SHARED / "eval" / f"{name}.jsonl").read_text().splitlines() if line.strip()]
+    onnx = OnnxEmbedder(Settings().resolved_model_path(), int8_model)
+    for texts in (views, questions):
+        alone = np.concatenate([onnx.encode([t]) for t in texts])
+        cosine = (alone * real_embedder.encode(texts)).sum(axis=1)
+        worst = int(cosine.argmin())
+        assert cosine[worst] >= 0.99, (texts[worst], float(cosine[worst]))
 
 
 def test_missing_model_path_is_a_clear_error(tmp_path):

@@ -58,11 +58,14 @@ class SentenceTransformerEmbedder:
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
 
 
-def make_embedder(kind: str, model_path: str) -> Embedder:
-    """Build the query embedder named in settings; `auto` prefers ONNX when it is installed."""
+def make_embedder(kind: str, model_path: str, onnx_path: str | Path | None = None) -> Embedder:
+    """Build the query embedder named in settings; `auto` prefers ONNX when it is installed.
+
+    The ONNX file is `onnx_path` when it exists (the built int8 model), else the packaged one.
+    """
     if kind in ("onnx", "auto"):
         from app.search.onnx_embedder import OnnxEmbedder, onnx_available
 
-        if kind == "onnx" or onnx_available(model_path):
-            return OnnxEmbedder(model_path)
+        if kind == "onnx" or onnx_available(model_path, onnx_path):
+            return OnnxEmbedder(model_path, onnx_path)
     return SentenceTransformerEmbedder(model_path)
