@@ -149,24 +149,41 @@ def ask(question: str, audience: Optional[str] = typer.Option(None, help="procur
 
 
 @cli.command("eval")
-def eval_(file: Path = typer.Argument(..., help="Questions in the dev_questions.jsonl format."),
+def eval_(files: list[Path] = typer.Argument(..., help="Question files in the dev_questions.jsonl format."),
           misses: bool = typer.Option(True, help="List the questions that missed."),
+          with_external: Optional[Path] = typer.Option(
+              None, "--with-external", help="Also import the public glossaries in this folder (../shared/external) "
+              "into a scratch copy of the glossary and score against that."),
           glossary_dir: Optional[Path] = GlossaryOpt, index_dir: Optional[Path] = IndexOpt) -> None:
-    """Score a question file through POST /api/ask, per kind."""
-    from app.evaluate import evaluate, load_questions
+    """Score question files through POST /api/ask, per kind."""
+    from app.evaluate import evaluate, glossary_with_external, load_questions
 
     try:
-        items = load_questions(file)
+        sets = [(file, load_questions(file)) for file in files]
     except (OSError, ValueError) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2)
     import tempfile
 
+    settings = _settings(glossary_dir, index_dir)
     # Evaluation questions are not real users' questions: keep them out of the curators' gaps.
-    with tempfile.TemporaryDirectory() as tmp, \
-            _client(_settings(glossary_dir, index_dir), database_url=f"sqlite:///{tmp}/eval.db") as client:
-        report = evaluate(client, items)
-    typer.echo(report.text(show_misses=misses))
+    with tempfile.TemporaryDirectory() as tmp:
+        overrides = {"database_url": f"sqlite:///{tmp}/eval.db"}
+        if with_external is not None:
+            try:
+                overrides["glossary_dir"] = glossary_with_external(settings.glossary_dir, with_external,
+                                                                   Path(tmp) / "glossary")
+            except FileNotFoundError as exc:
+                typer.echo(str(exc), err=True)
+                raise typer.Exit(2)
+            if index_dir is None:  # never let the scratch glossary replace the real index
+                overrides["index_dir"] = Path(tmp) / "index"
+        with _client(settings, **overrides) as client:
+            for file, items in sets:
+                report = evaluate(client, items)
+                if len(sets) > 1:
+                    typer.echo(f"== {file}")
+                typer.echo(report.text(show_misses=misses))
 
 
 class Format(str, Enum):
