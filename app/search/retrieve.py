@@ -13,6 +13,7 @@ from app.search.embedder import Embedder
 from app.search.index import SearchIndex
 from app.search.lexical import Bm25, FuzzyNames
 from app.search.spotter import Spot, Spotter
+from app.search.text import question_subject
 
 Mode = Literal["fused", "dense", "bm25"]
 
@@ -30,6 +31,10 @@ class FusionWeights:
     bm25_saturation: float = 10.0
     spot_words: float = 14.0  # questions up to this many words get the full spot weight
     spot_floor: float = 0.4
+    # Priors: on equal evidence a curated, approved term ranks above a draft, and above anything imported
+    # and not yet reviewed (status and provenance, see README, 'Retrieval').
+    draft_prior: float = 0.04
+    imported_prior: float = 0.06
     # Confidence is a logistic curve over the top fused score and its lead over the runner-up.
     conf_center: float = 0.57
     conf_slope: float = 14.0
@@ -75,6 +80,11 @@ class Retriever:
         self.bm25 = Bm25(index.lexical)
         self.fuzzy = FuzzyNames(glossary)
         self._view_slugs = np.array([v.slug for v in index.views])
+        w = self.weights
+        self.priors = {
+            slug: -(w.draft_prior if term.status == "draft" else 0.0) - (w.imported_prior if "imported" in term.tags else 0.0)
+            for slug, term in glossary.terms.items()
+        }
 
     def embed(self, text: str) -> np.ndarray:
         return self.embedder.encode([text])[0]
@@ -149,6 +159,7 @@ class Retriever:
                 + length_factor * (w.strong_spot if c.spotted == "strong" else w.weak_spot if c.spotted == "weak" else 0.0)
                 + (w.fuzzy * min(1.0, (c.fuzzy - 0.8) / 0.1) if c.fuzzy and not c.spotted else 0.0)
                 + c.boost
+                + self.priors.get(c.slug, 0.0)
             )
         ordered = sorted(cands.values(), key=lambda c: (-c.score, c.slug))[:limit]
         return Ranking(query=query, candidates=ordered, spots=spots, confidence=self.confidence(ordered))
@@ -164,19 +175,4 @@ class Retriever:
         return 1.0 / (1.0 + math.exp(-x))
 
 
-_LEADS = ("what is a ", "what is an ", "what is ", "what's a ", "what's an ", "what's ", "whats ", "define ",
-          "what does ", "what are ", "meaning of ", "explain ")
-
-
-def _strip_question(query: str) -> str:
-    """Reduce 'What is an NDA?' to 'NDA' for exact name matching."""
-    text = query.strip().rstrip("?!. ").strip()
-    low = text.lower()
-    for lead in _LEADS:
-        if low.startswith(lead):
-            text = text[len(lead) :]
-            break
-    for tail in (" mean", " stand for", " stands for"):
-        if text.lower().endswith(tail):
-            text = text[: -len(tail)]
-    return text.strip()
+_strip_question = question_subject  # kept for callers of the old private name
