@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, Field
 
 Audience = Literal["procurement", "it"]
-Intent = Literal["define", "compare", "explain", "follow-up", "clarify", "unknown"]
+Intent = Literal["define", "compare", "explain", "follow-up", "clarify", "not-glossary", "unknown"]
 
 # Control characters other than tab and newlines: never meaningful in a question or comment, and
 # PostgreSQL refuses NUL in text.

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from app.answer.answerability import classify
 from app.answer.compose import AUDIENCES, Composer, audience_sections, first_sentences
 from app.answer.conversation import Conversation, ConversationStore, Turn
 from app.answer.intent import is_comparison, is_follow_up, is_pasted_text, is_task_request
@@ -145,6 +146,14 @@ def answer_question(
     def finish(intent: str, markdown: str, terms: list[str], focus: list[str], confident: bool, suggestions=()) -> Answer:
         return Answer(intent, confident, round(ranking.confidence, 4), markdown, to_html(markdown),
                       terms if confident else [], list(suggestions), focus)
+
+    # Not a glossary question (an action, a status, a helpdesk fix, advice): say so and where to go.
+    verdict = classify(question, ranking, glossary=glossary)
+    if not verdict.answerable:
+        named = glossary.terms.get(verdict.term) if verdict.term else None
+        markdown, _ = composer.compose("not_glossary", verdict=verdict, named=named, url=url,
+                                       contacts=glossary.org.get("contacts", {}))
+        return finish("not-glossary", markdown, [], [], False, [named.slug] if named else [])
 
     # A follow-up: read it in the light of the previous answer's term.
     if previous and previous.focus and is_follow_up(question, ranking, True):
