@@ -56,7 +56,7 @@ RULE = re.compile(
     r"(are|am|is) (we|i|it|she|he|they) (allowed|supposed|required|meant|expected)|(can|could|may|should) "
     r"(we|i|it|they|it|someone in it|a \w+|the \w+) (just )?(use|buy|sign|pay|have|ask|wipe|skip|count)|needs? to include|"
     r"our (rule|policy|standard|process)|do we have a|who (approves|signs|decides|owns|is allowed|can approve)|"
-    r"how (many|much|long|often|does|do (we|they))\b|what happens|why (is|are|do|does|would)|"
+    r"how (many|much|long|often|does|do (we|they))\b|what happens|why (is|are|do|does|did|would|was|were)|"
     r"what (does|do|did|would|should) .{0,40}\b(involve|include|do|cover|protect|require|look like|check|"
     r"cost|want)|what (is|are) .{0,40}(supposed|for|about)|is that (a|an)|is (this|that|it) (a|an|the) .{0,30}"
     r"(thing|issue|problem|deal|rule)|what should (i|we) (be )?(check|ask|look|expect|watch))\b", _I)
@@ -195,7 +195,7 @@ def _routes(text: str, glossary: Glossary | None, term: str | None) -> tuple[Rou
 
 _SENTENCE = re.compile(r"(?<=[.?!])\s+|\n+")
 _HYPOTHETICAL = re.compile(r"\b(if|when|whenever|in case|suppose|what if|unless)\b[^,.;?!]*", _I)
-_INFORMATION = re.compile(r"^\W*(what|why|which|how (many|much|long|often|does|do (we|they|you))|who (approves|signs|"
+_INFORMATION = re.compile(r"^\W*(what|why|which|in what|how (many|much|long|often|does|do (we|they|you))|who (approves|signs|"
                           r"decides|owns)|is (it|there|that|this) |are (we|they|there) |does |do (we|they) )", _I)
 
 
@@ -241,9 +241,9 @@ def classify(question: str, ranking: Ranking, *, glossary: Glossary | None = Non
     cues: list[tuple[Category, str]] = []
     if ROLE_PLAY.search(text):
         cues.append(("injection", "asks the assistant to play a role"))
-    if STATUS.search(text) or REFERENCE_NUMBER.search(question):
-        cues.append(("status", "asks about the status of one case"))
     information = _INFORMATION.search(ask) is not None and not HOW_DO_I.search(ask)
+    if (STATUS.search(text) and not information) or REFERENCE_NUMBER.search(question):
+        cues.append(("status", "asks about the status of one case"))
     if HOW_DO_I.search(text) or (PROBLEM.search(_HYPOTHETICAL.sub(" ", text)) and not information):
         cues.append(("helpdesk", "reports a problem or asks how to get something done"))
     if _asks_to_do(text, ranking):
