@@ -120,12 +120,15 @@ class Spotter:
                     grouped.setdefault(variant, {}).setdefault(alias, [])
                     if slug not in grouped[variant][alias]:
                         grouped[variant][alias].append(slug)
+        # Approved terms that were not imported: their curators chose their aliases.
+        curated = {slug for slug, term in glossary.terms.items() if term.status == "approved" and "imported" not in term.tags}
         self._automaton = ahocorasick.Automaton()
         for key, by_alias in grouped.items():
             entries = []
             for alias, slugs in by_alias.items():
                 acronym = is_acronym(alias)
-                ordinary = not acronym and " " not in key and is_ordinary_word(key)
+                ordinary = (not acronym and " " not in key
+                            and is_ordinary_word(key, curated=all(s in curated for s in slugs)))
                 strong = not ordinary and (acronym or " " in key or key in canonical or len(key) >= 12
                                            or _is_product_name(alias))
                 entries.append(_Entry(alias, tuple(slugs), acronym, strong, ordinary))
@@ -146,7 +149,7 @@ class Spotter:
                 continue
             for alias, slugs in by_alias.items():
                 if all(e.alias != alias for e in stem_grouped.get(stemmed, [])):
-                    ordinary = single and is_ordinary_word(key)
+                    ordinary = single and is_ordinary_word(key, curated=all(s in curated for s in slugs))
                     stem_grouped.setdefault(stemmed, []).append(
                         _Entry(alias, tuple(slugs), False, not single, ordinary, derived=True))
         for key, entries in stem_grouped.items():

@@ -24,6 +24,9 @@ STOPWORDS = frozenset(
 # A word at least this common in English (wordfreq's Zipf scale: 4 = once per 100,000 words; its
 # lemma counts too, so 'supplies' is as common as 'supply') is an everyday word: as a glossary name it is spotted only when marked as a term or asked about.
 ORDINARY_ZIPF = 4.0
+# A curator who gave an approved term an everyday alias ("legacy", "staging") meant it: only very common
+# words (Zipf >= 5: "production", "data") need marking there.
+CURATED_ORDINARY_ZIPF = 5.0
 RARE_ZIPF = 3.5  # below this a capitalised alias reads as a product or proper name ("Okta", "Jira")
 _TOKEN = re.compile(r"[a-z0-9]+(?:[&+][a-z0-9]+)*")
 _local = threading.local()
@@ -50,10 +53,11 @@ def _zipf(word: str) -> float:
     return zipf_frequency(word, "en")
 
 
-def is_ordinary_word(word: str, *, rare: bool = False) -> bool:
-    """Is this one word common in everyday English (`rare=True`: at least not rare)?"""
+def is_ordinary_word(word: str, *, rare: bool = False, curated: bool = False) -> bool:
+    """Is this one word common in everyday English (`rare=True`: at least not rare; `curated=True`: as
+    an alias a curator chose for an approved term)?"""
     zipf = max(_zipf(form) for form in _lemmas(word.lower()))
-    return zipf >= (RARE_ZIPF if rare else ORDINARY_ZIPF)
+    return zipf >= (RARE_ZIPF if rare else CURATED_ORDINARY_ZIPF if curated else ORDINARY_ZIPF)
 
 
 @lru_cache(maxsize=65536)
@@ -73,6 +77,9 @@ _LEADS = ("what is a ", "what is an ", "what is the ", "what is ", "what's a ", 
           "meaning of ", "explain ", "who is ", "who are ")
 
 
+_TAIL = re.compile(r"\s+(mean|means|stand for|stands for)(\s+(for|to|here|in)\b.*)?$", re.I)
+
+
 def question_subject(query: str) -> str:
     """Reduce 'What is an NDA?' to 'NDA': what a short definitional question is about."""
     text = query.strip().rstrip("?!. ").strip()
@@ -81,9 +88,7 @@ def question_subject(query: str) -> str:
         if low.startswith(lead):
             text = text[len(lead) :]
             break
-    for tail in (" mean", " stand for", " stands for"):
-        if text.lower().endswith(tail):
-            text = text[: -len(tail)]
+    text = _TAIL.sub("", text)
     return text.strip().strip("\"'“”‘’")
 
 
