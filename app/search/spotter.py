@@ -111,7 +111,10 @@ class Spotter:
         grouped: dict[str, dict[str, list[str]]] = {}
         canonical: set[str] = set()
         for slug, term in glossary.terms.items():
-            canonical.add(normalize_with_map(term.term)[0])
+            # A curated term's name is a strong mention; an imported one-word name ("supplier",
+            # "Invoice") is not strong on that ground alone.
+            if "imported" not in term.tags:
+                canonical.add(normalize_with_map(term.term)[0])
             for alias in term.names:
                 key = normalize_with_map(alias)[0].strip()
                 if not key:
