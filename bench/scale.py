@@ -127,6 +127,7 @@ def run_one(size: str, glossary_dir: Path, work: Path, n_questions: int) -> dict
             ext = load_index(work / "index-external")
             ext_glossary = load_glossary(work / "external").glossary
             # build_index stores views in the order term_views walks the terms (sorted by slug)
+            texts = [text for slug in sorted(ext_glossary.terms) for _, text in term_views(ext_glossary.terms[slug])]
             known = dict(zip(texts, ext.vectors))
             renames = {}
             for term in glossary.terms.values():

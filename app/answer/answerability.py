@@ -224,6 +224,12 @@ def classify(question: str, ranking: Ranking, *, glossary: Glossary | None = Non
         if _asked_in_a_question(question, ranking, named):
             return Verdict(True, "glossary", "asks about a term (the instructions beside it are ignored)", term)
         return Verdict(False, "injection", "tries to change the assistant's instructions", term)
+    # A message that opens with a command and asks nothing ("Please add X to the glossary and define it
+    # as…") is a request to do something, whatever words of meaning it uses.
+    opening = IMPERATIVE.match(_SENTENCE.split(text.strip())[0])
+    if opening and "?" not in text and opening.group("verb").lower() not in ("tell", "help"):
+        if not any(s.start <= opening.start("verb") < s.end for s in ranking.spots):
+            return Verdict(False, "action", "asks for something to be done", term, _routes(question, glossary, term))
     reason = _asks_about_term(question, ranking, named)
     if reason:
         return Verdict(True, "glossary", reason, term)
