@@ -209,27 +209,48 @@ def ask(question: str, audience: Optional[str] = typer.Option(None, help="procur
 
 
 @cli.command("eval")
-def eval_(file: Path = typer.Argument(..., help="Questions in the dev_questions.jsonl format."),
+def eval_(files: list[Path] = typer.Argument(..., help="Question files in the dev_questions.jsonl format."),
           misses: bool = typer.Option(True, help="List the questions that missed."),
+          with_external: Optional[Path] = typer.Option(
+              None, "--with-external", help="Also import the public glossaries in this folder (../shared/external) "
+              "into a scratch copy of the glossary and score against that."),
           glossary_dir: Optional[Path] = GlossaryOpt, index_dir: Optional[Path] = IndexOpt) -> None:
-    """Score a question file through the ask service (as POST /api/ask answers), per kind; records nothing."""
+    """Score question files through the ask service (as POST /api/ask answers), per kind; records nothing."""
+    import tempfile
+
     from app import service
-    from app.evaluate import evaluate, load_questions
+    from app.evaluate import evaluate, glossary_with_external, load_questions
     from app.schemas import AskRequest
 
     try:
-        items = load_questions(file)
+        sets = [(file, load_questions(file)) for file in files]
     except (OSError, ValueError) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
+    settings = _settings(glossary_dir, index_dir)
+    scratch = tempfile.TemporaryDirectory(prefix="glossary-eval-")
+    if with_external is not None:
+        try:
+            merged = glossary_with_external(settings.glossary_dir, with_external, Path(scratch.name) / "glossary")
+        except FileNotFoundError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(2) from exc
+        # The scratch glossary gets a scratch index unless one was named: it never replaces the real one.
+        settings = settings.model_copy(update={"glossary_dir": merged, "index_dir": index_dir or Path(scratch.name) / "index"})
     # Evaluation questions are not real users' questions: no database, so nothing reaches the curators' gaps.
-    state = _service_state(_settings(glossary_dir, index_dir))
+    state = _service_state(settings)
 
     def ask_one(body: dict) -> dict:
         return service.ask(state, AskRequest(**body)).model_dump(mode="json", exclude_none=True)
 
-    report = evaluate(ask_one, items)
-    typer.echo(report.text(show_misses=misses))
+    try:
+        for file, items in sets:
+            report = evaluate(ask_one, items)
+            if len(sets) > 1:
+                typer.echo(f"== {file}")
+            typer.echo(report.text(show_misses=misses))
+    finally:
+        scratch.cleanup()
 
 
 class Format(str, Enum):

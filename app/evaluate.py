@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +11,11 @@ from typing import Any, Callable
 
 # Asks one question: takes a POST /api/ask body, returns the AskResponse as JSON-like data.
 Asker = Callable[[dict], dict]
+
+# The public glossaries of ../shared/external and the domain their rows get (they name none).
+EXTERNAL_FILES = (("far_2101_procurement.jsonl", "procurement"),
+                  ("far_part_definitions_procurement.jsonl", "procurement"),
+                  ("nist_sp800-53r5_glossary_it_security.jsonl", "it"))
 
 
 @dataclass
@@ -114,3 +120,19 @@ def evaluate(ask: Asker | Any, items: list[dict]) -> Report:
             intent=response.get("intent", "?"), passed=score(item, response),
         ))
     return report
+
+
+def glossary_with_external(glossary_dir: Path, external_dir: Path, target: Path) -> Path:
+    """Copy a glossary to `target` and import the external glossaries into it, as a company would."""
+    from app.interchange import Source, plan_import
+
+    external_dir, target = Path(external_dir), Path(target)
+    missing = [name for name, _ in EXTERNAL_FILES if not (external_dir / name).exists()]
+    if missing:
+        raise FileNotFoundError(f"missing in {external_dir}: {', '.join(missing)}")
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(glossary_dir, target)
+    plan = plan_import(target, [Source(external_dir / name, "jsonl", domain) for name, domain in EXTERNAL_FILES])
+    plan.write()
+    return target

@@ -9,7 +9,7 @@ from pydantic import AfterValidator, BaseModel, Field
 from app.text import CONTROL_CHARS
 
 Audience = Literal["procurement", "it"]
-Intent = Literal["define", "compare", "explain", "follow-up", "clarify", "unknown"]
+Intent = Literal["define", "compare", "explain", "follow-up", "clarify", "not-glossary", "unknown"]
 
 
 

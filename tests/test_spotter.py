@@ -6,7 +6,7 @@ import pytest
 
 from app.glossary import load_glossary
 from app.search.spotter import Spotter, is_acronym
-from tests.conftest import FIXTURE_GLOSSARY
+from tests.conftest import FIXTURE_GLOSSARY, SHIPPED_GLOSSARY
 
 
 @pytest.fixture(scope="module")
@@ -62,3 +62,64 @@ def test_strength(spotter):
 def test_bounded_work(spotter):
     text = "SSO " * 10000
     assert len(spotter.spot(text, limit=50)) == 50
+
+
+# --- Specificity: everyday words, derived forms, compounds, priors -------------------------------
+
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory):
+    """The fixture glossary plus imported drafts whose names are everyday words."""
+    import json
+    import shutil
+
+    from app.interchange import Source, plan_import
+
+    target = tmp_path_factory.mktemp("imported") / "glossary"
+    shutil.copytree(FIXTURE_GLOSSARY, target)
+    rows = target.parent / "rows.jsonl"
+    rows.write_text("\n".join(json.dumps(r) for r in [
+        {"term": "Order", "definition": "A request to a supplier for goods or services."},
+        {"term": "Company", "definition": "A business entity registered under the law."},
+        {"term": "Government", "definition": "The executive authority of a state."},
+    ]) + "\n")
+    plan_import(target, [Source(rows, "jsonl", "procurement")]).write()
+    return load_glossary(target).glossary
+
+
+def test_everyday_names_are_not_spotted_in_running_text(imported):
+    spotter = Spotter(imported)
+    assert found(spotter, "the company wants to order more laptops before the government audit") == []
+
+
+def test_everyday_names_count_when_asked_about_or_marked(imported):
+    spotter = Spotter(imported)
+    assert found(spotter, "what is an order") == [("order", ("order",))]
+    assert found(spotter, "what does 'order' mean here?") == [("order", ("order",))]
+    assert found(spotter, "The supplier says the Company must sign first.") == [("Company", ("company",))]
+    assert found(spotter, "Company policy says so.") == []  # a capital that only starts the sentence
+    assert all(not s.strong for s in spotter.spot("What is a Company?"))
+
+
+def test_derived_and_inflected_forms_of_names(spotter):
+    shipped = Spotter(load_glossary(SHIPPED_GLOSSARY).glossary)
+    assert [s.slugs for s in shipped.spot("the data is encrypted at rest")] == [("encryption-at-rest",)]
+    surfaces = [s.surface for s in shipped.spot("Two service level agreements and the SLAs behind them")]
+    assert surfaces == ["service level agreements", "SLAs"]
+    assert [s.slugs for s in shipped.spot("the payment was escrowed")] == [("source-code-escrow",)]
+    assert shipped.spot("the tool renewed itself") == []  # an everyday derived form needs marking
+
+
+def test_hyphen_space_and_closed_compounds(spotter):
+    shipped = Spotter(load_glossary(SHIPPED_GLOSSARY).glossary)
+    for text in ("the true-up is due", "the true up is due", "the trueup is due", "two true-ups"):
+        assert [s.slugs for s in shipped.spot(text)] == [("true-up",)], text
+
+
+def test_drafts_and_imports_rank_below_curated_terms_on_equal_evidence(imported):
+    from app.search.index import build_index
+    from app.search.retrieve import Retriever
+    from tests.fakes import FakeEmbedder
+
+    retriever = Retriever(imported, build_index(imported, FakeEmbedder()), FakeEmbedder())
+    assert retriever.priors["order"] < retriever.priors["purchase-order"] == 0.0
+    assert imported.terms["order"].status == "draft" and "imported" in imported.terms["order"].tags

@@ -23,6 +23,7 @@ class Intent(str, Enum):
     EXPLAIN = "explain"
     FOLLOW_UP = "follow-up"
     CLARIFY = "clarify"
+    NOT_GLOSSARY = "not-glossary"  # an action, a status, a helpdesk fix or advice: not what the glossary answers
     UNKNOWN = "unknown"
 
 

@@ -189,6 +189,16 @@ def unknown(question: Question, found: Understanding, ctx: AskContext) -> Answer
     return finish(Intent.UNKNOWN, ranking, markdown, [], [], False, suggestions)
 
 
+def not_glossary(question: Question, found: Understanding, ctx: AskContext) -> Answer:
+    """A request the glossary does not answer: say so and where to go; a named term only as a suggestion."""
+    verdict = found.verdict
+    assert verdict is not None
+    named = ctx.glossary.terms.get(verdict.term) if verdict.term else None
+    markdown, _ = ctx.composer.compose("not_glossary", verdict=verdict, named=named, url=ctx.composer.url_for,
+                                       contacts=ctx.glossary.org.get("contacts", {}))
+    return finish(Intent.NOT_GLOSSARY, found.ranking, markdown, [], [], False, [named.slug] if named else [])
+
+
 HANDLERS: dict[Intent, Handler] = {
     Intent.DEFINE: define,
     Intent.FOLLOW_UP: follow_up,
@@ -196,4 +206,5 @@ HANDLERS: dict[Intent, Handler] = {
     Intent.EXPLAIN: explain,
     Intent.CLARIFY: clarify,
     Intent.UNKNOWN: unknown,
+    Intent.NOT_GLOSSARY: not_glossary,
 }

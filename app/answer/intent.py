@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from app.answer.answerability import Verdict, classify
 from app.answer.context import AskContext, Intent
 from app.answer.conversation import Turn
 from app.glossary.model import Term
@@ -96,6 +97,7 @@ class Understanding:
     focus: list[str] = field(default_factory=list)  # define: the term; compare: the items; clarify: the senses
     previous: Term | None = None  # follow-up: the previous answer's term
     ambiguous: Spot | None = None  # clarify: the acronym with several senses
+    verdict: Verdict | None = None  # not-glossary: what kind of request it is, and where to go instead
 
 
 def understand(question: Question, ctx: AskContext) -> Understanding:
@@ -104,6 +106,10 @@ def understand(question: Question, ctx: AskContext) -> Understanding:
     vector = ctx.retriever.embed(text)
     ranking = ctx.retriever.rank(text, vector=vector)
     found = Understanding(Intent.UNKNOWN, ranking, vector)
+    # Not a glossary question (an action, a status, a helpdesk fix, advice): decided before anything else.
+    verdict = classify(text, ranking, glossary=ctx.glossary)
+    if not verdict.answerable:
+        return _with(found, Intent.NOT_GLOSSARY, verdict=verdict)
     previous = question.previous
     if previous and previous.focus and is_follow_up(text, ranking, True):
         prev_term = ctx.glossary.terms.get(previous.focus[0])

@@ -19,7 +19,7 @@ from app.search.embedder import Embedder
 from app.search.text import lexical_document, term_views
 
 # Bump when what goes into the index changes, so older indexes count as stale.
-RECIPE_VERSION = 3
+RECIPE_VERSION = 4  # 4: import placeholders are no longer embedded or indexed
 POINTER = "CURRENT"
 KEEP_BUILDS = 2
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import math
+
+import bm25s
 import numpy as np
-from rank_bm25 import BM25Okapi
 from rapidfuzz import fuzz, process
 
 from app.glossary.model import Glossary
@@ -11,19 +14,30 @@ from app.search.spotter import normalize_with_map
 from app.search.text import STOPWORDS, tokenize
 
 
+# bm25s logs an INFO line per index build; the service logs its own.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
+
+
 class Bm25:
-    """BM25 over one token list per term."""
+    """BM25 over one token list per term, as an inverted index (bm25s): a query reads only the
+    posting lists of its own tokens, so its cost does not grow with every term added. ATIRE's
+    idf (log N/n) keeps the scores on the scale of the Okapi BM25 the fusion weights were tuned with."""
 
     def __init__(self, documents: dict[str, list[str]]):
         self.slugs = sorted(documents)
-        self._bm25 = BM25Okapi([documents[s] or ["_"] for s in self.slugs]) if self.slugs else None
+        self._bm25 = None
+        if self.slugs:
+            self._bm25 = bm25s.BM25(k1=1.5, b=0.75, method="atire")
+            self._bm25.index([documents[s] or ["_"] for s in self.slugs], show_progress=False)
 
     def scores(self, query: str) -> dict[str, float]:
-        tokens = tokenize(query)
-        if not tokens or self._bm25 is None:
+        if self._bm25 is None:
             return {}
-        raw = self._bm25.get_scores(tokens)
-        return {self.slugs[i]: float(raw[i]) for i in np.nonzero(raw > 0)[0]}
+        ids = self._bm25.get_tokens_ids(tokenize(query))
+        if not ids:
+            return {}
+        raw = self._bm25.get_scores_from_ids(ids)
+        return {self.slugs[i]: float(raw[i]) for i in np.flatnonzero(raw > 0)}
 
 
 class FuzzyNames:
@@ -48,6 +62,25 @@ class FuzzyNames:
                         owners[key].append(slug)
         self.keys = list(owners)
         self.owners = owners
+        # Blocks of keys by (first letter, length) and (last letter, length): a near miss of a name keeps
+        # its first or its last letter and has a similar length, so a query compares itself with a few
+        # blocks instead of every name in the glossary.
+        blocks: dict[tuple[str, str, int], list[int]] = {}
+        for i, key in enumerate(self.keys):
+            blocks.setdefault(("first", key[0], len(key)), []).append(i)
+            blocks.setdefault(("last", key[-1], len(key)), []).append(i)
+        self._blocks = blocks
+
+    def _candidates(self, gram: str) -> list[int]:
+        """Keys in the blocks a near miss of `gram` can be in (fuzz.ratio >= c bounds the length)."""
+        c = self.cutoff / 100.0
+        n = len(gram)
+        lengths = range(math.ceil(n * c / (2 - c)), math.floor(n * (2 - c) / c) + 1)
+        found: list[int] = []
+        for length in lengths:
+            found.extend(self._blocks.get(("first", gram[0], length), ()))
+            found.extend(self._blocks.get(("last", gram[-1], length), ()))
+        return found
 
     def scores(self, query: str, max_words: int = 80) -> dict[str, tuple[float, str, str]]:
         """Return {slug: (similarity 0-1, matched text, alias)} for near misses of a name."""
@@ -66,11 +99,15 @@ class FuzzyNames:
         if not grams or not self.keys:
             return {}
         grams = list(dict.fromkeys(grams))
-        matrix = process.cdist(grams, self.keys, scorer=fuzz.ratio, score_cutoff=self.cutoff, workers=1)
+        candidates = sorted({k for gram in grams for k in self._candidates(gram)})
+        if not candidates:
+            return {}
+        keys = [self.keys[k] for k in candidates]
+        matrix = process.cdist(grams, keys, scorer=fuzz.ratio, score_cutoff=self.cutoff, workers=1)
         best: dict[str, tuple[float, str, str]] = {}
         for gi, ki in zip(*np.nonzero(matrix)):
             score = float(matrix[gi, ki]) / 100.0
-            key = self.keys[ki]
+            key = keys[ki]
             for slug in self.owners[key]:
                 if slug not in best or score > best[slug][0]:
                     best[slug] = (score, grams[gi], key)

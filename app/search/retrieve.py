@@ -13,6 +13,7 @@ from app.search.embedder import Embedder
 from app.search.index import SearchIndex
 from app.search.lexical import Bm25, FuzzyNames
 from app.search.spotter import Spot, Spotter
+from app.search.text import question_subject
 
 Mode = Literal["fused", "dense", "bm25"]
 
@@ -30,6 +31,10 @@ class FusionWeights:
     bm25_saturation: float = 10.0
     spot_words: float = 14.0  # questions up to this many words get the full spot weight
     spot_floor: float = 0.4
+    # Priors: on equal evidence a curated, approved term ranks above a draft, and above anything imported
+    # and not yet reviewed (status and provenance, see README, 'Retrieval').
+    draft_prior: float = 0.04
+    imported_prior: float = 0.06
     # Confidence is a logistic curve over the top fused score and its lead over the runner-up.
     conf_center: float = 0.57
     conf_slope: float = 14.0
@@ -75,6 +80,11 @@ class Retriever:
         self.bm25 = Bm25(index.lexical)
         self.fuzzy = FuzzyNames(glossary)
         self._view_slugs = np.array([v.slug for v in index.views])
+        w = self.weights
+        self.priors = {
+            slug: -(w.draft_prior if term.status == "draft" else 0.0) - (w.imported_prior if "imported" in term.tags else 0.0)
+            for slug, term in glossary.terms.items()
+        }
 
     def embed(self, text: str) -> np.ndarray:
         return self.embedder.encode([text])[0]
@@ -150,7 +160,7 @@ class Retriever:
         # not the subject; in a short question it is the subject.
         length_factor = min(1.0, max(w.spot_floor, w.spot_words / max(1, len(query.split()))))
         for c in cands.values():
-            c.score = _fused_score(w, c, length_factor)
+            c.score = _fused_score(w, c, length_factor) + self.priors.get(c.slug, 0.0)
         ordered = sorted(cands.values(), key=lambda c: (-c.score, c.slug))[:limit]
         return Ranking(query=query, candidates=ordered, spots=spots, confidence=self.confidence(ordered))
 
@@ -166,7 +176,7 @@ class Retriever:
 
 
 def _fused_score(w: FusionWeights, c: Candidate, length_factor: float) -> float:
-    """One candidate's fused score: every signal weighted, spots scaled down in long texts."""
+    """One candidate's fused score: every signal weighted, spots scaled down in long texts (priors added by the caller)."""
     return (
         w.dense * c.dense
         + w.bm25 * c.bm25
@@ -177,19 +187,4 @@ def _fused_score(w: FusionWeights, c: Candidate, length_factor: float) -> float:
     )
 
 
-_LEADS = ("what is a ", "what is an ", "what is ", "what's a ", "what's an ", "what's ", "whats ", "define ",
-          "what does ", "what are ", "meaning of ", "explain ")
-
-
-def _strip_question(query: str) -> str:
-    """Reduce 'What is an NDA?' to 'NDA' for exact name matching."""
-    text = query.strip().rstrip("?!. ").strip()
-    low = text.lower()
-    for lead in _LEADS:
-        if low.startswith(lead):
-            text = text[len(lead) :]
-            break
-    for tail in (" mean", " stand for", " stands for"):
-        if text.lower().endswith(tail):
-            text = text[: -len(tail)]
-    return text.strip()
+_strip_question = question_subject  # kept for callers of the old private name

@@ -9,6 +9,7 @@ from functools import lru_cache
 import ahocorasick
 
 from app.glossary.model import Glossary
+from app.search.text import is_ordinary_word, question_subject, same_lemma
 
 # Short acronyms that are also everyday words: matched only when written in capitals.
 COMMON_WORDS = frozenset(
@@ -92,6 +93,15 @@ class _Entry:
     slugs: tuple[str, ...]
     acronym: bool
     strong: bool
+    ordinary: bool = False  # an everyday word ("Company", "Order"): spotted only when marked or asked about
+    derived: bool = False  # matched through its stem ("renewed" ~ "Renewal"), not as written
+
+
+def _is_product_name(alias: str) -> bool:
+    """A capitalised name that is no everyday word ('Okta', 'ServiceNow'): a strong mention, like an acronym."""
+    word = alias.strip()
+    return (" " not in word and len(word) >= 3 and word[0].isupper() and not word.isupper()
+            and not is_ordinary_word(word, rare=True))
 
 
 class Spotter:
@@ -101,7 +111,10 @@ class Spotter:
         grouped: dict[str, dict[str, list[str]]] = {}
         canonical: set[str] = set()
         for slug, term in glossary.terms.items():
-            canonical.add(normalize_with_map(term.term)[0])
+            # A curated term's name is a strong mention; an imported one-word name ("supplier",
+            # "Invoice") is not strong on that ground alone.
+            if "imported" not in term.tags:
+                canonical.add(normalize_with_map(term.term)[0])
             for alias in term.names:
                 key = normalize_with_map(alias)[0].strip()
                 if not key:
@@ -110,27 +123,38 @@ class Spotter:
                     grouped.setdefault(variant, {}).setdefault(alias, [])
                     if slug not in grouped[variant][alias]:
                         grouped[variant][alias].append(slug)
+        # Approved terms that were not imported: their curators chose their aliases.
+        curated = {slug for slug, term in glossary.terms.items() if term.status == "approved" and "imported" not in term.tags}
         self._automaton = ahocorasick.Automaton()
         for key, by_alias in grouped.items():
             entries = []
             for alias, slugs in by_alias.items():
                 acronym = is_acronym(alias)
-                strong = acronym or " " in key or key in canonical or len(key) >= 12
-                entries.append(_Entry(alias, tuple(slugs), acronym, strong))
+                ordinary = (not acronym and " " not in key
+                            and is_ordinary_word(key, curated=all(s in curated for s in slugs)))
+                strong = not ordinary and (acronym or " " in key or key in canonical or len(key) >= 12
+                                           or _is_product_name(alias))
+                entries.append(_Entry(alias, tuple(slugs), acronym, strong, ordinary))
             self._automaton.add_word(key, (key, tuple(entries)))
         if grouped:
             self._automaton.make_automaton()
         self._empty = not grouped
-        # Multi-word names also match in other word forms ('encrypted at rest' ~ 'encryption at rest').
+        # Names also match in other word forms: 'encrypted at rest' ~ 'encryption at rest', and a one-word
+        # name through its derived and inflected forms ('renewed' ~ 'Renewal', 'onboarded' ~ 'Onboarding').
         self._stemmed = ahocorasick.Automaton()
         stem_grouped: dict[str, list[_Entry]] = {}
         for key, by_alias in grouped.items():
-            if " " not in key:
+            single = " " not in key
+            if single and (len(key) < 5 or any(is_acronym(a) for a in by_alias)):
                 continue
             stemmed = " ".join(_stem(w) for w in key.split())
+            if single and len(stemmed) < 4:
+                continue
             for alias, slugs in by_alias.items():
                 if all(e.alias != alias for e in stem_grouped.get(stemmed, [])):
-                    stem_grouped.setdefault(stemmed, []).append(_Entry(alias, tuple(slugs), False, True))
+                    ordinary = single and is_ordinary_word(key, curated=all(s in curated for s in slugs))
+                    stem_grouped.setdefault(stemmed, []).append(
+                        _Entry(alias, tuple(slugs), False, not single, ordinary, derived=True))
         for key, entries in stem_grouped.items():
             self._stemmed.add_word(key, (key, tuple(entries)))
         if stem_grouped:
@@ -150,6 +174,8 @@ class Spotter:
     def _spot(self, text: str, limit: int) -> list[Spot]:
         norm, offsets = normalize_with_map(text)
         lowercase_writer = not any(c.isupper() for c in text)
+        subject = normalize_with_map(question_subject(text))[0].strip()
+        title_case = _mostly_capitalised(text)
         found: list[tuple[int, int, str, tuple[_Entry, ...]]] = []
         for end, (key, entries) in self._automaton.iter(norm):
             start = end - len(key) + 1
@@ -165,6 +191,13 @@ class Spotter:
                 continue
             surface = text[o_start:o_end]
             accepted = [e for e in entries if _case_ok(e, surface, key, lowercase_writer)]
+            # An everyday word ("order", "company", a word derived from one) in running text is just a word;
+            # it counts when the question is about it or the writer marks it as a term.
+            if accepted and all(e.ordinary or (e.derived and " " not in key and is_ordinary_word(surface))
+                                for e in accepted):
+                asked = normalize_with_map(surface)[0].strip() == subject
+                if not asked and not _marked(text, o_start, o_end, title_case):
+                    continue
             if not accepted:
                 continue
             slugs = tuple(dict.fromkeys(s for e in accepted for s in e.slugs))
@@ -191,9 +224,10 @@ class Spotter:
             start = end - len(key) + 1
             if start in starts and end in ends:
                 first, last = starts[start], ends[end]
-                # The head noun (last word) must match as written; only modifiers may change form.
-                head = text[words[last][0] : words[last][1]].lower().removesuffix("s")
-                kept = tuple(e for e in entries if _last_word(e.alias) == head)
+                # A multi-word name's head noun (last word) must be the same word (its lemma: 'policies' ~
+                # 'policy'); only modifiers may change form. One-word names match through the stem alone.
+                head = text[words[last][0] : words[last][1]].lower()
+                kept = tuple(e for e in entries if first == last or _same_head(e.alias, head))
                 if kept:
                     out.append((words[first][0], words[last][1], key, kept))
         return out
@@ -202,8 +236,34 @@ class Spotter:
 _WORD = re.compile(r"[0-9A-Za-z&]+")
 
 
-def _last_word(alias: str) -> str:
-    return _WORD.findall(alias)[-1].lower().removesuffix("s")
+def _same_head(alias: str, head: str) -> bool:
+    last = _WORD.findall(alias)[-1].lower()
+    return last.removesuffix("s") == head.removesuffix("s") or same_lemma(last, head)
+
+
+_OPENING_QUOTES = "\"'“‘«`*"
+_CLOSING_QUOTES = "\"'”’»`*"
+_SENTENCE_END = re.compile(r"(^|[.!?:;\n(\[\"“'‘-]\s*)$")
+
+
+def _mostly_capitalised(text: str) -> bool:
+    """Headings and Title Case Lines: capitals there say nothing about which words are terms."""
+    words = _WORD.findall(text)
+    return len(words) >= 3 and sum(w[0].isupper() for w in words) / len(words) > 0.5
+
+
+def _marked(text: str, start: int, end: int, title_case: bool) -> bool:
+    """Is this mention marked as a term: quoted, capitalised mid-sentence, or written in capitals?"""
+    before = text[start - 1] if start > 0 else ""
+    after = text[end] if end < len(text) else ""
+    if before and before in _OPENING_QUOTES and after and after in _CLOSING_QUOTES:
+        return True
+    surface = text[start:end]
+    if len(surface) >= 2 and surface.isupper() and not text.isupper():
+        return True
+    if surface[:1].isupper() and not title_case:
+        return _SENTENCE_END.search(text[max(0, start - 3) : start]) is None and start > 0
+    return False
 
 
 def _fold_word(word: str) -> str:
@@ -217,13 +277,25 @@ def _stem(word: str) -> str:
 
 
 def _variants(key: str, alias: str) -> list[str]:
-    """The alias plus its plural, so 'SLAs' and 'webhooks' match too."""
-    variants = [key]
-    if key[-1].isalpha() and not key.endswith("s"):
-        variants.append(key + "s")
-        if key.endswith("y") and not is_acronym(alias):
-            variants.append(key[:-1] + "ies")
-    return variants
+    """The alias, its plural ('SLAs', 'webhooks', 'businesses') and, for a two-word name, its closed
+    compound ('true up' -> 'trueup'; hyphens and spaces already normalise to one space)."""
+    forms = [key]
+    words = key.split()
+    if len(words) == 2 and len(key) >= 6 and not any(c.isdigit() for c in key):
+        forms.append("".join(words))
+    variants = []
+    for form in forms:
+        variants.append(form)
+        if not form[-1].isalpha() or is_acronym(alias) and form.endswith("s"):
+            continue
+        if form.endswith(("s", "x", "z", "ch", "sh")):
+            if not is_acronym(alias):
+                variants.append(form + "es")
+        else:
+            variants.append(form + "s")
+            if form.endswith("y") and form[-2:-1] not in "aeiou" and not is_acronym(alias):
+                variants.append(form[:-1] + "ies")
+    return list(dict.fromkeys(variants))
 
 
 def _case_ok(entry: _Entry, surface: str, key: str, lowercase_writer: bool) -> bool:

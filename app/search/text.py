@@ -21,6 +21,13 @@ STOPWORDS = frozenset(
     mean means meaning called call name named know tell explain define definition stand stands term word
     exactly usually still already someone s t""".split()
 )
+# A word at least this common in English (wordfreq's Zipf scale: 4 = once per 100,000 words; its
+# lemma counts too, so 'supplies' is as common as 'supply') is an everyday word: as a glossary name it is spotted only when marked as a term or asked about.
+ORDINARY_ZIPF = 4.0
+# A curator who gave an approved term an everyday alias ("legacy", "staging") meant it: only very common
+# words (Zipf >= 5: "production", "data") need marking there.
+CURATED_ORDINARY_ZIPF = 5.0
+RARE_ZIPF = 3.5  # below this a capitalised alias reads as a product or proper name ("Okta", "Jira")
 _TOKEN = re.compile(r"[a-z0-9]+(?:[&+][a-z0-9]+)*")
 _local = threading.local()
 
@@ -39,6 +46,52 @@ def _stem(word: str) -> str:
     return _stemmer().stemWord(word)
 
 
+@lru_cache(maxsize=65536)
+def _zipf(word: str) -> float:
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, "en")
+
+
+def is_ordinary_word(word: str, *, rare: bool = False, curated: bool = False) -> bool:
+    """Is this one word common in everyday English (`rare=True`: at least not rare; `curated=True`: as
+    an alias a curator chose for an approved term)?"""
+    zipf = max(_zipf(form) for form in _lemmas(word.lower()))
+    return zipf >= (RARE_ZIPF if rare else CURATED_ORDINARY_ZIPF if curated else ORDINARY_ZIPF)
+
+
+@lru_cache(maxsize=65536)
+def _lemmas(word: str) -> frozenset[str]:
+    from lemminflect import getAllLemmas
+
+    return frozenset(lemma.lower() for forms in getAllLemmas(word).values() for lemma in forms) | {word}
+
+
+def same_lemma(a: str, b: str) -> bool:
+    """Are two words forms of one word ('policies' ~ 'policy', 'analyses' ~ 'analysis')?"""
+    return bool(_lemmas(a.lower()) & _lemmas(b.lower()))
+
+
+_LEADS = ("what is a ", "what is an ", "what is the ", "what is ", "what's a ", "what's an ", "what's the ",
+          "what's ", "whats a ", "whats an ", "whats ", "what are ", "what does ", "what do ", "define ",
+          "meaning of ", "explain ", "who is ", "who are ")
+
+
+_TAIL = re.compile(r"\s+(mean|means|stand for|stands for)(\s+(for|to|here|in)\b.*)?$", re.I)
+
+
+def question_subject(query: str) -> str:
+    """Reduce 'What is an NDA?' to 'NDA': what a short definitional question is about."""
+    text = query.strip().rstrip("?!. ").strip()
+    low = text.lower()
+    for lead in _LEADS:
+        if low.startswith(lead):
+            text = text[len(lead) :]
+            break
+    text = _TAIL.sub("", text)
+    return text.strip().strip("\"'“”‘’")
+
+
 def tokenize(text: str) -> list[str]:
     """Lowercase, split, drop stop words and stem: the BM25 vocabulary."""
     return [_stem(w) for w in _TOKEN.findall(text.lower()) if w not in STOPWORDS]
@@ -54,12 +107,22 @@ def plain(markdown: str) -> str:
     return " ".join(_MD.sub(lambda m: m.group(1) or " ", markdown).split())
 
 
+# What import writes into sections it could not fill (app.interchange.records.PLACEHOLDER_TEXT):
+# no content to embed or search.
+PLACEHOLDER = "To be written by the curators."
+
+
+def _section_text(term: Term, key: str) -> str:
+    text = plain(term.section(key))
+    return "" if text == PLACEHOLDER else text
+
+
 def term_views(term: Term) -> list[tuple[str, str]]:
     """Return the (kind, text) views a term is embedded as; several views catch several phrasings."""
     names = ", ".join(term.aliases)
     views = [("name", f"{term.term}" + (f" ({names})" if names else "") + f": {term.summary}")]
     for key in ("definition", "procurement", "it", "example"):
-        text = plain(term.section(key))
+        text = _section_text(term, key)
         if text:
             views.append((key, f"{term.term}: {text}"))
     views.extend(("question", q) for q in term.questions)
@@ -69,6 +132,6 @@ def term_views(term: Term) -> list[tuple[str, str]]:
 def lexical_document(term: Term) -> list[str]:
     """Return the BM25 tokens for a term: names weigh double, then summary, body and questions."""
     names = " ".join(term.names)
-    body = " ".join(plain(term.section(k)) for k in ("definition", "procurement", "it", "example"))
+    body = " ".join(_section_text(term, k) for k in ("definition", "procurement", "it", "example"))
     text = " ".join([names, names, term.summary, body, " ".join(term.questions), " ".join(term.tags)])
     return tokenize(text)

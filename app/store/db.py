@@ -123,6 +123,7 @@ class Store:
             query = query.where(Question.created_at >= since)
         if only_gaps:
             query = query.where((Question.confident.is_(False)) | (Question.confidence < low_confidence))
+            query = query.where(Question.intent != "not-glossary")  # not a gap in the glossary
         with Session(self.engine) as session:
             return list(session.scalars(query))
 
