@@ -56,6 +56,10 @@ class Settings(BaseSettings):
         default_factory=list, description="Comma-separated users allowed by the trusted header (empty: anyone it names)."
     )
     watch_glossary: bool = Field(True, description="Reload automatically when glossary files change.")
+    suggest_edit_url: str = Field(
+        "", description="Term pages' 'Suggest an edit' link: a URL template with {slug}, {path}, {term} (e.g. a "
+                        "repository's edit page) or a mailto: address; empty: e-mail the term's first owner."
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 

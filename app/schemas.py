@@ -89,16 +89,25 @@ class AskRequest(BaseModel):
     conversation_id: ConversationId | None = Field(None, description="Continue a conversation.")
 
 
+class Handoff(BaseModel):
+    label: str = Field(description="Who to ask, e.g. Procurement, IT service desk, Accounts payable.")
+    email: str
+    url: str = Field(description="A mailto: link with the question as its subject.")
+
+
 class AskResponse(BaseModel):
     conversation_id: str
     turn: int
     intent: Intent
     confident: bool
     confidence: float
-    answer_markdown: str
+    answer_markdown: str = Field(description="The whole answer; a `<!-- more: … -->` line starts the detail "
+                                             "that pages fold under a disclosure.")
     answer_html: str
     terms: list[Hit]
     suggestions: list[Hit]
+    followups: list[str] = Field(default_factory=list, description="Two or three questions worth asking next.")
+    handoff: Handoff | None = Field(None, description="A person to ask, when the answer is a refusal or uncertain.")
 
 
 class FeedbackRequest(BaseModel):

@@ -8,24 +8,21 @@ from typing import Callable
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from app.answer import point
+from app.answer.point import first_sentences
 from app.glossary.model import SECTION_TITLES, Glossary, Term
-from app.render import escape_markdown
+from app.render import escape_markdown, more_marker
 from app.search.spotter import Spotter
 
 TEMPLATES = Path(__file__).parent / "templates"
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
 
 AUDIENCES = ("procurement", "it")  # the section keys written for each department
 
 # Where a linked term stands in `terms`: what the answer is about first, incidental mentions last.
 FOCUS, ALTERNATIVE, RELATED, MENTION = 0, 1, 2, 3
-
-
-def first_sentences(markdown: str, count: int = 1) -> str:
-    """Return the first `count` sentences of a section, on one line."""
-    text = " ".join(markdown.split())
-    parts = _SENTENCE.split(text)
-    return " ".join(parts[:count])
+# Links an answer adds by itself to glossary words in running text: a few that help, not every known word.
+MAX_AUTOLINKS = 4
+_EVERYDAY = re.compile(r"^[a-z]+$")  # one plain lower-case word ("invoice", "availability"), not SSO, SaaS, Kubernetes or auto-renewal
 
 
 def table_cell(markdown: str) -> str:
@@ -36,10 +33,14 @@ def table_cell(markdown: str) -> str:
 class Linker:
     """Links each term once per answer and remembers which terms the answer named, by importance."""
 
-    def __init__(self, glossary: Glossary, url_for: Callable[[str], str], spotter: Spotter):
+    def __init__(self, glossary: Glossary, url_for: Callable[[str], str], spotter: Spotter, *,
+                 max_autolinks: int | None = None, skip_everyday: bool = False):
         self.glossary = glossary
         self.url_for = url_for
         self.spotter = spotter
+        self.max_autolinks = max_autolinks
+        self.skip_everyday = skip_everyday
+        self.autolinked = 0
         self._seen: dict[str, tuple[int, int]] = {}
 
     def _note(self, slug: str, priority: int) -> bool:
@@ -72,6 +73,11 @@ class Linker:
                 continue
             if _inside_link(markdown, spot.start) or _inside_address(markdown, spot.start, spot.end):
                 continue
+            if self.skip_everyday and _EVERYDAY.match(spot.surface):
+                continue  # an everyday word: a link would only distract
+            if self.max_autolinks is not None and self.autolinked >= self.max_autolinks:
+                break
+            self.autolinked += 1
             out.append(markdown[pos : spot.start])
             out.append(self.link(spot.slugs[0], priority, text=spot.surface))
             pos = spot.end
@@ -127,13 +133,19 @@ class Composer:
 
     def compose(self, intent: str, **context) -> tuple[str, list[str]]:
         """Render one intent's template; return the Markdown and the linked slugs, most relevant first."""
-        linker = Linker(self.glossary, self.url_for, self.spotter)
+        linker = Linker(self.glossary, self.url_for, self.spotter, max_autolinks=MAX_AUTOLINKS, skip_everyday=True)
         template = self.env.get_template(f"{intent}.md.j2")
+        context.setdefault("question", "")
+        question = context["question"]
         markdown = template.render(
             link=linker.link,
             autolink=linker.autolink,
             unlinked=linker.unlinked,
             term=self.glossary.terms.__getitem__,
+            more=more_marker,
+            direct=lambda t, audience: point.direct_answer(t.summary, t.section(audience) if audience else "", question),
+            verdict=lambda t: point.verdict(question, t.section("rules")),
+            rules_touched=lambda found: rules_touched(found, question),
             FOCUS=FOCUS,
             ALTERNATIVE=ALTERNATIVE,
             RELATED=RELATED,
@@ -142,6 +154,21 @@ class Composer:
         )
         markdown = re.sub(r"\n{3,}", "\n\n", markdown).strip() + "\n"
         return markdown, linker.terms()
+
+
+def rules_touched(found: list[dict], text: str) -> list[dict]:
+    """Our rules that a pasted text touches: each term's first rule sentence, and where the text's numbers differ."""
+    out = []
+    for item in found:
+        rules = item["term"].section("rules")
+        if not rules:
+            continue
+        found_conflicts = point.conflicts(text, item["at"], rules) if item.get("surface") is not None else []
+        # Where the text goes past our rule, quote the sentence that says so; else the rule's first sentence.
+        rule = found_conflicts[0][1] if found_conflicts else first_sentences(rules)
+        out.append({"term": item["term"], "rule": rule, "conflicts": [note for note, _ in found_conflicts]})
+    # Conflicts first: they are what the reader has to act on.
+    return sorted(out, key=lambda r: not r["conflicts"])
 
 
 def audience_sections(term: Term, audience: str | None) -> list[tuple[str, str]]:

@@ -168,7 +168,7 @@ def answer_question(
                 alternatives = _alternatives(ranking, [t.slug, prev_slug])
             markdown, terms = composer.compose(
                 "followup", t=t, previous=prev_term, audience=audience, sections=audience_sections(t, audience),
-                focus_section=section, alternatives=alternatives,
+                focus_section=section, alternatives=alternatives, question=question,
             )
             return finish("follow-up", markdown, terms, [t.slug], True)
 
@@ -215,8 +215,10 @@ def answer_question(
         for at, slug in _described_terms(question, ranking, retriever):
             if slug not in seen:
                 add(slug, at, None, True)
-        found.sort(key=lambda item: (not item["strong"], item["at"]))  # jargon in order, everyday words after
-        markdown, terms = composer.compose("explain", found=found, ambiguous=[s for s in other_senses if s not in seen])
+        # Named jargon in order, then terms only described, then everyday words.
+        found.sort(key=lambda item: (not item["strong"], item["surface"] is None, item["at"]))
+        markdown, terms = composer.compose("explain", found=found, ambiguous=[s for s in other_senses if s not in seen],
+                                           question=question)
         return finish("explain", markdown, terms, [f["term"].slug for f in found], True)
 
     # An acronym with several senses: decide from the question or the audience, else ask.
@@ -238,7 +240,8 @@ def answer_question(
     t = glossary.terms[top.slug]
     alternatives = _alternatives(ranking, [t.slug])
     markdown, terms = composer.compose(
-        "define", t=t, audience=audience, sections=audience_sections(t, audience), alternatives=alternatives
+        "define", t=t, audience=audience, sections=audience_sections(t, audience), alternatives=alternatives,
+        question=question,
     )
     return finish("define", markdown, terms, [t.slug], True)
 

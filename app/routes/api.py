@@ -6,12 +6,13 @@ import logging
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
+from app.answer.followups import followups, handoff
 from app.answer.pipeline import record_turn
 from app.deps import ConversationsDep, ResourcesDep, SettingsDep, StoreDep
 from app.glossary.model import Term
 from app.resources import Resources
 from app.schemas import (
-    AskRequest, AskResponse, FeedbackRequest, FeedbackResponse, Hit, ReferenceOut, SearchResponse, Sections, TermDetail, TermLink, TermList,
+    AskRequest, AskResponse, FeedbackRequest, Handoff, FeedbackResponse, Hit, ReferenceOut, SearchResponse, Sections, TermDetail, TermLink, TermList,
 )
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -78,7 +79,8 @@ def ask(body: AskRequest, request: Request, resources: ResourcesDep, settings: S
     if not question:
         raise HTTPException(422, "question must not be empty")
     if len(question) > settings.max_question_chars:
-        raise HTTPException(422, f"question is longer than {settings.max_question_chars} characters")
+        raise HTTPException(422, f"question is longer than {settings.max_question_chars} characters "
+                                 f"({len(question):,} of {settings.max_question_chars:,} characters); shorten it and ask again")
     conversation = conversations.get(body.conversation_id)
     if conversation.count >= settings.max_turns:
         raise HTTPException(422, f"this conversation already has {settings.max_turns} turns, the most one may have; "
@@ -87,12 +89,17 @@ def ask(body: AskRequest, request: Request, resources: ResourcesDep, settings: S
                                       ctx=resources.ask_context())
     turn = record_turn(conversations, conversation, question, body.audience, result)
     request.app.state.metrics.answered(result.intent, result.confident)
-    terms = resources.glossary.terms
+    glossary = resources.glossary
+    terms = glossary.terms
+    person = handoff(glossary, question=question, audience=body.audience, slugs=result.terms or result.suggestions,
+                     confident=result.confident, confidence=result.confidence, low_confidence=settings.low_confidence)
     return AskResponse(
         conversation_id=conversation.id, turn=turn, intent=result.intent, confident=result.confident,
         confidence=result.confidence, answer_markdown=result.markdown, answer_html=result.html,
         terms=[hit(resources, terms[s]) for s in result.terms],
         suggestions=[hit(resources, terms[s]) for s in result.suggestions],
+        followups=followups(glossary, result.intent, result.focus, question, body.audience),
+        handoff=Handoff(**person) if person else None,
     )
 
 
