@@ -28,7 +28,7 @@ MORE = re.compile(r"^<!-- more(?:: (?P<label>[^\n]*?))? -->[ \t]*$", re.M)
 
 def more_marker(label: str = "More") -> str:
     """The line that folds the rest of an answer under a "More" disclosure titled `label`."""
-    label = " ".join(label.replace("--", "-").replace(">", "").split())
+    label = " ".join(label.replace("--", "-").split())  # "--" could end the comment early elsewhere
     return "\n" + (f"<!-- more: {label} -->" if label else "<!-- more -->")
 
 

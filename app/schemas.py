@@ -125,6 +125,8 @@ class FeedbackResponse(BaseModel):
 
 class SpotRequest(BaseModel):
     texts: list[str] = Field(max_length=1000, description="Text nodes of the annotated region, in page order.")
+    audience: Audience | None = Field(None, description="The widget's data-audience: its sense of an abbreviation "
+                                                        "comes first, and cards add what the term means for it.")
 
 
 class SpotOut(BaseModel):
@@ -141,6 +143,8 @@ class SpotTerm(BaseModel):
     domain: str
     status: str
     replaced_by: TermLink | None = None
+    for_audience: str | None = Field(None, description="First sentence of the audience's section, when one was given.")
+    for_audience_title: str | None = None
 
 
 class SpotResponse(BaseModel):

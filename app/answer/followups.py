@@ -17,13 +17,9 @@ MAX_CHARS = 110  # a chip is a button: long questions do not fit one
 PAYMENTS = re.compile(r"\b(invoices?|invoic\w+|pay|paid|payments?|bills?|billed|remittance|refunds?|credit notes?)\b", re.I)
 
 
-def _article(name: str) -> str:
-    return "an" if name[:1].lower() in "aeiou" or re.match(r"^[AEFHILMNORSX][A-Z0-9]", name) else "a"
-
-
 def _what_is(term: Term) -> str:
-    name = term.term
-    return f"What is {name}?" if name.isupper() or name[:1].isupper() and " " not in name else f"What is {_article(name)} {name}?"
+    # "What does X mean?" reads right for every name (no a/an, singular or plural).
+    return f"What does {term.term} mean?"
 
 
 def _typical(term: Term, asked: str) -> list[str]:

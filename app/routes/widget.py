@@ -15,6 +15,8 @@ from fastapi.responses import Response
 
 from app import views
 from app.annotate import spot_texts
+from app.answer.point import first_sentences
+from app.glossary.model import SECTION_TITLES
 from app.deps import ResourcesDep, SettingsDep
 from app.routes.api import link
 from app.schemas import SpotOut, SpotRequest, SpotResponse, SpotTerm, TermCard
@@ -82,11 +84,22 @@ def spot(body: SpotRequest, resources: ResourcesDep) -> SpotResponse:
     if sum(len(t) for t in body.texts) > MAX_SPOT_CHARS:
         raise HTTPException(422, f"texts are longer than {MAX_SPOT_CHARS} characters in total; send them in batches")
     found = spot_texts(resources.retriever.spotter, body.texts)
+    glossary = resources.glossary
     terms = {}
     for slug in dict.fromkeys(s for f in found for s in f.slugs):
-        term = resources.glossary.terms[slug]
+        term = glossary.terms[slug]
+        section = term.section(body.audience) if body.audience else ""
         terms[slug] = SpotTerm(term=term.term, summary=term.summary, url=resources.url_for(slug), domain=term.domain,
                                status=term.status,
-                               replaced_by=link(resources, term.replaced_by) if term.replaced_by else None)
-    return SpotResponse(spots=[SpotOut(text=f.text, start=f.start, end=f.end, slugs=list(f.slugs)) for f in found],
+                               replaced_by=link(resources, term.replaced_by) if term.replaced_by else None,
+                               for_audience=first_sentences(section) if section else None,
+                               for_audience_title=SECTION_TITLES[body.audience] if section else None)
+
+    def ordered(slugs: tuple[str, ...]) -> list[str]:
+        """The audience's own sense of an abbreviation first (PO: Purchase Order for procurement)."""
+        if not body.audience:
+            return list(slugs)
+        return sorted(slugs, key=lambda s: glossary.terms[s].domain != body.audience)
+
+    return SpotResponse(spots=[SpotOut(text=f.text, start=f.start, end=f.end, slugs=ordered(f.slugs)) for f in found],
                         terms=terms)

@@ -611,6 +611,7 @@
         return { slug: t.slug, term: t.term, aliases: t.aliases || [],
                  names: [t.term].concat(t.aliases || []).map(function (n) { return n.toLowerCase(); }) };
       });
+      if (document.activeElement === textarea && textarea.value) suggest(); // typed while the list loaded
     }, function () { termNames = []; });
   }
 
