@@ -98,7 +98,7 @@ def main() -> None:
 
                 page = browser.new_page(viewport={"width": 1280, "height": 1400})
                 page.goto(service.url + "/terms/single-sign-on?audience=procurement")
-                page.screenshot(path=OUT / "term.png")
+                page.screenshot(path=OUT / "term.png", full_page=True, clip={"x": 0, "y": 0, "width": 1280, "height": 1750})
                 page.goto(service.url + "/terms?domain=procurement")
                 page.fill("#filter-q", "contract")
                 page.wait_for_timeout(300)

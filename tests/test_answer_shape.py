@@ -117,7 +117,7 @@ def test_the_chat_continues_a_conversation_handed_over_by_the_widget(client):
 
 def test_term_page_shows_owners_with_contacts_policy_link_and_suggest_edit(client):
     html = client.get("/terms/purchase-order").text
-    assert '<li>Procurement — <a href="mailto:buy@testco.example">buy@testco.example</a></li>' in html
+    assert '<li>Procurement <a class="owner-contact" href="mailto:buy@testco.example">buy@testco.example</a></li>' in html
     assert '<a href="https://intranet.testco.example/buying" rel="noopener noreferrer">Testco buying policy</a>' in html
     assert ('href="mailto:buy@testco.example?subject=Suggested%20edit%3A%20Purchase%20Order%20%28glossary/terms/'
             'purchase-order.md%29"') in html

@@ -207,7 +207,7 @@ def test_on_a_phone_compare_stacks_and_the_ask_box_is_compact(browser, service):
 def test_term_page_shows_owner_contacts_policy_link_and_suggest_edit(page, service):
     page.goto(service.url + "/terms/purchasing-card")
     owners = " / ".join(page.locator(".owners li").all_inner_texts())
-    assert "Procurement — procurement@northwind.example" in owners and "Finance — finance@northwind.example" in owners
+    assert "Procurement\nprocurement@northwind.example" in owners and "Finance\nfinance@northwind.example" in owners
     assert page.locator("#references a", has_text="Northwind Procurement Policy (PP-01)").get_attribute(
         "href") == "https://intranet.northwind.example/policies/pp-01"
     edit = page.locator(".suggest-edit a")
