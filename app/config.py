@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     teams_webhook_secret: str = Field(
         "", description="Base64 security token of a Teams outgoing webhook; turns on /teams/messages."
     )
+    suggest_edit_url: str = Field(
+        "", description="Term pages' 'Suggest an edit' link: a URL template with {slug}, {path}, {term} (e.g. a "
+                        "repository's edit page) or a mailto: address; empty: e-mail the term's first owner."
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 

@@ -121,19 +121,28 @@ class CaseOut(BaseModel):
     questions: list[str] = Field(default_factory=list, description="What to tell us to make the answer exact.")
 
 
+class Handoff(BaseModel):
+    label: str = Field(description="Who to ask, e.g. Procurement, IT service desk, Accounts payable.")
+    email: str
+    url: str = Field(description="A mailto: link with the question as its subject.")
+
+
 class AskResponse(BaseModel):
     conversation_id: str
     turn: int
     intent: Intent
     confident: bool
     confidence: float
-    answer_markdown: str
+    answer_markdown: str = Field(description="The whole answer; a `<!-- more: … -->` line starts the detail "
+                                             "that pages fold under a disclosure.")
     answer_html: str
     terms: list[Hit]
     suggestions: list[Hit]
     case: CaseOut | None = Field(None, description="Present when the question states facts of a purchase (an amount, "
                                                    "a term, a payment route, a kind of purchase or data); a follow-up "
                                                    "such as 'and if it's $120k?' recomputes from the previous turn's facts.")
+    followups: list[str] = Field(default_factory=list, description="Two or three questions worth asking next.")
+    handoff: Handoff | None = Field(None, description="A person to ask, when the answer is a refusal or uncertain.")
 
 
 class FeedbackRequest(BaseModel):
@@ -151,6 +160,8 @@ class FeedbackResponse(BaseModel):
 
 class SpotRequest(BaseModel):
     texts: list[str] = Field(max_length=1000, description="Text nodes of the annotated region, in page order.")
+    audience: Audience | None = Field(None, description="The widget's data-audience: its sense of an abbreviation "
+                                                        "comes first, and cards add what the term means for it.")
 
 
 class SpotOut(BaseModel):
@@ -167,6 +178,8 @@ class SpotTerm(BaseModel):
     domain: str
     status: str
     replaced_by: TermLink | None = None
+    for_audience: str | None = Field(None, description="First sentence of the audience's section, when one was given.")
+    for_audience_title: str | None = None
 
 
 class SpotResponse(BaseModel):

@@ -13,12 +13,14 @@ import logging
 
 from app.annotate import spot_texts
 from app.answer.conversation import Conversation
+from app.answer.followups import followups, handoff
 from app.answer.pipeline import Answer, record_turn
-from app.glossary.model import Term
+from app.answer.point import first_sentences
+from app.glossary.model import SECTION_TITLES, Term
 from app.policy import Case
 from app.resources import Resources
 from app.schemas import (
-    AskRequest, AskResponse, CaseFacts, CaseOut, CaseRequirement, FeedbackRequest, FeedbackResponse, Hit, SearchResponse,
+    AskRequest, AskResponse, CaseFacts, Handoff, CaseOut, CaseRequirement, FeedbackRequest, FeedbackResponse, Hit, SearchResponse,
     SpotOut, SpotRequest, SpotResponse,
     SpotTerm, TermLink,
 )
@@ -79,7 +81,8 @@ def answer(state: AppState, request: AskRequest, *, record_as: str | None = None
     if not question:
         raise ServiceError("question must not be empty")
     if len(question) > settings.max_question_chars:
-        raise ServiceError(f"question is longer than {settings.max_question_chars} characters")
+        raise ServiceError(f"question is longer than {settings.max_question_chars} characters "
+                           f"({len(question):,} of {settings.max_question_chars:,} characters); shorten it and ask again")
     conversations = state.conversations
     assert conversations is not None  # AppState always has a store of conversations
     conversation = conversations.get(thread_id or request.conversation_id)
@@ -96,13 +99,18 @@ def answer(state: AppState, request: AskRequest, *, record_as: str | None = None
                                       ctx=resources.ask_context())
     turn = record_turn(conversations, conversation, record_as or question, audience, result)
     state.metrics.answered(result.intent.value, result.confident)
-    terms = resources.glossary.terms
+    glossary = resources.glossary
+    terms = glossary.terms
+    person = handoff(glossary, question=question, audience=audience, slugs=result.terms or result.suggestions,
+                     confident=result.confident, confidence=result.confidence, low_confidence=settings.low_confidence)
     response = AskResponse(
         conversation_id=conversation.id, turn=turn, intent=result.intent.value, confident=result.confident,
         confidence=result.confidence, answer_markdown=result.markdown, answer_html=result.html,
         terms=[hit(resources, terms[s]) for s in result.terms],
         suggestions=[hit(resources, terms[s]) for s in result.suggestions],
         case=case_out(resources, result.case) if result.case else None,
+        followups=followups(glossary, result.intent.value, result.focus, question, audience),
+        handoff=Handoff(**person) if person else None,
     )
     return response, result
 
@@ -167,11 +175,23 @@ def spot(state: AppState, request: SpotRequest) -> SpotResponse:
     if sum(len(t) for t in request.texts) > MAX_SPOT_CHARS:
         raise ServiceError(f"texts are longer than {MAX_SPOT_CHARS} characters in total; send them in batches")
     found = spot_texts(resources.spotter, request.texts)
+    glossary = resources.glossary
+    audience = request.audience
     terms = {}
     for slug in dict.fromkeys(s for f in found for s in f.slugs):
-        term = resources.glossary.terms[slug]
+        term = glossary.terms[slug]
+        section = term.section(audience) if audience else ""
         terms[slug] = SpotTerm(term=term.term, summary=term.summary, url=resources.url_for(slug), domain=term.domain,
                                status=term.status,
-                               replaced_by=link(resources, term.replaced_by) if term.replaced_by else None)
-    return SpotResponse(spots=[SpotOut(text=f.text, start=f.start, end=f.end, slugs=list(f.slugs)) for f in found],
+                               replaced_by=link(resources, term.replaced_by) if term.replaced_by else None,
+                               for_audience=first_sentences(section) if section else None,
+                               for_audience_title=SECTION_TITLES[audience] if audience and section else None)
+
+    def ordered(slugs: tuple[str, ...]) -> list[str]:
+        """The audience's own sense of an abbreviation first (PO: Purchase Order for procurement)."""
+        if not audience:
+            return list(slugs)
+        return sorted(slugs, key=lambda s: glossary.terms[s].domain != audience)
+
+    return SpotResponse(spots=[SpotOut(text=f.text, start=f.start, end=f.end, slugs=ordered(f.slugs)) for f in found],
                         terms=terms)

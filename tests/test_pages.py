@@ -94,7 +94,7 @@ def test_term_page_shows_everything_about_the_term(client):
     assert 'class="alias">PO<' in html and "purchase order number" in html
     assert "badge-approved" in html and "Procurement</span>" in html
     assert '<time datetime="2026-10-01">1 October 2026</time>' in html
-    assert "<dd>Procurement</dd>" in html  # owners
+    assert '<ul class="owners"><li>Procurement' in html  # owners
     assert 'href="/terms/statement-of-work?audience=it"' in html  # related, keeping the reader's audience
     assert "for you</span>" in html
     assert "Orders from €5,000 need three quotes" in html  # our rules, org numbers rendered

@@ -21,7 +21,7 @@ def test_intents_are_the_api_intents_and_each_has_a_handler_and_template():
     assert [i.value for i in Intent] == list(get_args(schemas.Intent))
     assert set(HANDLERS) == set(Intent)
     for intent in Intent:
-        name = "followup" if intent is Intent.FOLLOW_UP else intent.value
+        name = "followup" if intent is Intent.FOLLOW_UP else intent.value.replace("-", "_")
         assert (TEMPLATES / f"{name}.md.j2").is_file(), intent
 
 

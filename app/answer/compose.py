@@ -8,8 +8,10 @@ from typing import Callable
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from app.answer import point
+from app.answer.point import first_sentences
 from app.glossary.model import SECTION_TITLES, Glossary, Term
-from app.render import escape_markdown
+from app.render import escape_markdown, more_marker
 from app.search.spotter import Spotter
 from app.text import AUDIENCES, first_sentences
 
@@ -19,6 +21,9 @@ TEMPLATES = Path(__file__).parent / "templates"
 
 # Where a linked term stands in `terms`: what the answer is about first, incidental mentions last.
 FOCUS, ALTERNATIVE, RELATED, MENTION = 0, 1, 2, 3
+# Links an answer adds by itself to glossary words in running text: a few that help, not every known word.
+MAX_AUTOLINKS = 4
+_EVERYDAY = re.compile(r"^[a-z]+$")  # one plain lower-case word ("invoice", "availability"), not SSO, SaaS, Kubernetes or auto-renewal
 
 
 def table_cell(markdown: str) -> str:
@@ -29,10 +34,14 @@ def table_cell(markdown: str) -> str:
 class Linker:
     """Links each term once per answer and remembers which terms the answer named, by importance."""
 
-    def __init__(self, glossary: Glossary, url_for: Callable[[str], str], spotter: Spotter):
+    def __init__(self, glossary: Glossary, url_for: Callable[[str], str], spotter: Spotter, *,
+                 max_autolinks: int | None = None, skip_everyday: bool = False):
         self.glossary = glossary
         self.url_for = url_for
         self.spotter = spotter
+        self.max_autolinks = max_autolinks
+        self.skip_everyday = skip_everyday
+        self.autolinked = 0
         self._seen: dict[str, tuple[int, int]] = {}
 
     def _note(self, slug: str, priority: int) -> bool:
@@ -65,6 +74,11 @@ class Linker:
                 continue
             if _inside_link(markdown, spot.start) or _inside_address(markdown, spot.start, spot.end):
                 continue
+            if self.skip_everyday and _EVERYDAY.match(spot.surface):
+                continue  # an everyday word: a link would only distract
+            if self.max_autolinks is not None and self.autolinked >= self.max_autolinks:
+                break
+            self.autolinked += 1
             out.append(markdown[pos : spot.start])
             out.append(self.link(spot.slugs[0], priority, text=spot.surface))
             pos = spot.end
@@ -105,6 +119,11 @@ def _inside_link(text: str, index: int) -> bool:
     return opened != -1 and text.rfind("]", opened, index) == -1
 
 
+def md_inline(text: str) -> str:
+    """A summary in an answer: plain text, as on the pages (never Markdown of its own)."""
+    return escape_markdown(text).removeprefix("\\") if text else text
+
+
 class Composer:
     """Renders answers from the templates in app/answer/templates."""
 
@@ -122,19 +141,26 @@ class Composer:
         )
         self.env.filters["md_escape"] = escape_markdown
         # A summary is plain text on the pages, so it is plain text in answers too (never Markdown).
-        self.env.filters["md_inline"] = lambda text: escape_markdown(text).removeprefix("\\") if text else text
+        self.env.filters["md_inline"] = md_inline
         self.env.filters["first_sentences"] = first_sentences
         self.env.filters["cell"] = table_cell
 
     def compose(self, intent: str, **context) -> tuple[str, list[str]]:
         """Render one intent's template; return the Markdown and the linked slugs, most relevant first."""
-        linker = Linker(self.glossary, self.url_for, self.spotter)
+        linker = Linker(self.glossary, self.url_for, self.spotter, max_autolinks=MAX_AUTOLINKS, skip_everyday=True)
         template = self.env.get_template(f"{intent}.md.j2")
+        context.setdefault("question", "")
+        question = context["question"]
         markdown = template.render(
             link=linker.link,
             autolink=linker.autolink,
             unlinked=linker.unlinked,
             term=self.glossary.terms.__getitem__,
+            more=more_marker,
+            direct=lambda t, audience: point.direct_answer(md_inline(t.summary), t.section(audience) if audience else "",
+                                                           question),
+            verdict=lambda t: point.verdict(question, t.section("rules")),
+            rules_touched=lambda found: rules_touched(found, question),
             FOCUS=FOCUS,
             ALTERNATIVE=ALTERNATIVE,
             RELATED=RELATED,
@@ -143,6 +169,21 @@ class Composer:
         )
         markdown = re.sub(r"\n{3,}", "\n\n", markdown).strip() + "\n"
         return markdown, linker.terms()
+
+
+def rules_touched(found: list[dict], text: str) -> list[dict]:
+    """Our rules that a pasted text touches: each term's first rule sentence, and where the text's numbers differ."""
+    out = []
+    for item in found:
+        rules = item["term"].section("rules")
+        if not rules:
+            continue
+        found_conflicts = point.conflicts(text, item["at"], rules) if item.get("surface") is not None else []
+        # Where the text goes past our rule, quote the sentence that says so; else the rule's first sentence.
+        rule = found_conflicts[0][1] if found_conflicts else first_sentences(rules)
+        out.append({"term": item["term"], "rule": rule, "conflicts": [note for note, _ in found_conflicts]})
+    # Conflicts first: they are what the reader has to act on.
+    return sorted(out, key=lambda r: not r["conflicts"])
 
 
 def audience_sections(term: Term, audience: str | None) -> list[tuple[str, str]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from urllib.parse import quote
 
 from markupsafe import Markup
 
@@ -57,6 +58,12 @@ class TermLinkView:
 
 
 @dataclass
+class OwnerView:
+    name: str
+    email: str | None = None
+
+
+@dataclass
 class TermPage:
     term: Term
     url: str
@@ -68,10 +75,11 @@ class TermPage:
     related: list[TermLinkView]
     replaced_by: TermLinkView | None
     reviewed: date
-    owners: list[str]
+    owners: list[OwnerView]
     aliases: list[str]
     references: list[dict]
     tags: list[str] = field(default_factory=list)
+    suggest_edit_url: str | None = None
 
 
 def _link_view(resources: Resources, slug: str) -> TermLinkView | None:
@@ -105,6 +113,53 @@ def autolink_prose(linker: Linker, markdown: str) -> str:
     return re.sub("\ue000(.)\ue001", lambda m: kept[ord(m.group(1)) - 0xE100], linked)
 
 
+def _org_section(org: dict, key: str):
+    value = (org or {}).get(key)
+    return value if isinstance(value, (dict, list)) else {}
+
+
+def owner_views(org: dict, owners: list[str]) -> list[OwnerView]:
+    """Each owning team with its address from the org file (`owner_contacts` names a key of `contacts`)."""
+    contacts, routes = _org_section(org, "contacts"), _org_section(org, "owner_contacts")
+    out = []
+    for name in owners:
+        email = contacts.get(routes.get(name, "")) if isinstance(routes, dict) and isinstance(contacts, dict) else None
+        out.append(OwnerView(name, email if isinstance(email, str) and "@" in email else None))
+    return out
+
+
+def reference_views(org: dict, term: Term) -> list[dict]:
+    """The term's references; one that cites our own policy by name links to the policy when the org file gives a URL."""
+    policies = [p for p in _org_section(org, "policies") if isinstance(p, dict)] if isinstance(
+        _org_section(org, "policies"), list) else []
+    out = []
+    for ref in term.references:
+        url = ref.url
+        if not url:
+            for policy in policies:
+                name, link = str(policy.get("name", "")), str(policy.get("url", ""))
+                if name and ref.label.startswith(name) and re.match(r"^https?://", link):
+                    url = link
+                    break
+        out.append({"label": ref.label, "url": url})
+    return out
+
+
+def suggest_edit_url(template: str, term: Term, owners: list[OwnerView]) -> str | None:
+    """Where 'Suggest an edit' goes: the configured URL template or mailto:, else an e-mail to the first owner."""
+    path = f"glossary/terms/{term.slug}.md"
+    subject = f"Suggested edit: {term.term} ({path})"
+    if template.startswith("mailto:"):
+        joiner = "&" if "?" in template else "?"
+        return f"{template}{joiner}subject={quote(subject)}"
+    if template:
+        filled = template.replace("{slug}", quote(term.slug)).replace("{path}", quote(path)).replace(
+            "{term}", quote(term.term))
+        return filled if re.match(r"^https?://", filled) else None
+    email = next((o.email for o in owners if o.email), None)
+    return f"mailto:{email}?subject={quote(subject)}" if email else None
+
+
 def term_page(resources: Resources, term: Term, audience: str | None) -> TermPage:
     """Everything the term page shows; other glossary terms are linked at their first mention."""
     linker = Linker(resources.glossary, resources.url_for, resources.spotter)
@@ -116,12 +171,15 @@ def term_page(resources: Resources, term: Term, audience: str | None) -> TermPag
             html = Markup(to_html(autolink_prose(linker, markdown)))
             sections.append(SectionView(key, ANCHORS[key], SECTION_TITLES[key], html))
     related = [v for v in (_link_view(resources, s) for s in term.related) if v]
+    org = resources.glossary.org
+    owners = owner_views(org, term.owners)
     return TermPage(
         term=term, url=resources.url_for(term.slug), audience=audience, domain_label=DOMAINS[term.domain],
         status_label=STATUSES[term.status], summary=term.summary, sections=sections, related=related,
         replaced_by=_link_view(resources, term.replaced_by) if term.replaced_by else None,
-        reviewed=term.reviewed, owners=term.owners, aliases=term.aliases,
-        references=[{"label": r.label, "url": r.url} for r in term.references], tags=term.tags,
+        reviewed=term.reviewed, owners=owners, aliases=term.aliases,
+        references=reference_views(org, term), tags=term.tags,
+        suggest_edit_url=suggest_edit_url(resources.settings.suggest_edit_url, term, owners),
     )
 
 

@@ -59,9 +59,21 @@ def bind(response: Response, request: Request, settings, conversation_id: str) -
 
 
 @router.get("/")
-def chat_page(settings: SettingsDep, audience: str | None = None, q: str = Query("", max_length=4000)) -> Response:
-    """The chat: ask, follow up, open linked definitions, rate answers."""
-    return render("chat.html", chat_context(settings, audience=views.parse_audience(audience), question=q))
+def chat_page(state: StateDep, audience: str | None = None, q: str = Query("", max_length=4000),
+              conversation: str = Query("", max_length=64, pattern=r"^[A-Za-z0-9_-]*$")) -> Response:
+    """The chat: ask, follow up, open linked definitions, rate answers.
+
+    `?conversation=<id>` (the widget's "open full glossary") continues that conversation: its earlier
+    questions are shown and the next question is a follow-up in it.
+    """
+    extra: dict = {}
+    if conversation and state.conversations is not None:
+        found = state.conversations.get(conversation)
+        if found.id == conversation and found.turns:
+            extra = {"conversation_id": found.id, "continued": True,
+                     "earlier": [" ".join(t.question.split())[:300] for t in found.turns][-views.EARLIER_SHOWN:]}
+    return render("chat.html", chat_context(state.settings, audience=views.parse_audience(audience), question=q, **extra),
+                  headers={"Cache-Control": "no-store"} if extra else None)
 
 
 @router.post("/")

@@ -80,6 +80,7 @@
     ".card-badge { font-size: 11px; font-weight: 600; padding: 1px 7px; border-radius: 999px; background: #fbe7e8; color: #9b2027; }",
     ".card-badge.draft { background: #fcf0d4; color: #7a4f00; }",
     ".card-summary { margin: 0 0 8px; }",
+    ".card-yours { margin: 0 0 8px; padding: 6px 8px; border-radius: 6px; background: color-mix(in srgb, var(--gw-accent) 10%, transparent); }",
     ".card-sense { margin: 0 0 8px; padding-top: 6px; border-top: 1px solid var(--gw-border); }",
     ".card-sense:first-of-type { border-top: 0; padding-top: 0; }",
     ".card-actions { display: flex; gap: 12px; align-items: center; flex-wrap: wrap; }",
@@ -153,8 +154,10 @@
   launcher.appendChild(svg);
   launcher.appendChild(el("span", null, options.label));
 
+  // A non-modal dialog, not a tooltip: it holds links and a button that keyboard users reach from the term.
   var card = el("div", "card");
-  card.setAttribute("role", "tooltip");
+  card.setAttribute("role", "dialog");
+  card.setAttribute("aria-label", "Definition");
   card.hidden = true;
 
   wrap.appendChild(panel);
@@ -188,6 +191,7 @@
     frame.setAttribute("referrerpolicy", "strict-origin");
     // Scripts and its own origin's storage; never navigating or scripting the host page.
     frame.setAttribute("sandbox", "allow-scripts allow-same-origin allow-forms allow-popups allow-popups-to-escape-sandbox");
+    frame.setAttribute("allow", "clipboard-write"); // the answers' "Copy answer" and "Copy link"
     ready = new Promise(function (resolve) {
       resolveReady = resolve;
       window.setTimeout(function () { resolve({ allowed: false, timeout: true }); }, READY_TIMEOUT_MS);
@@ -335,13 +339,13 @@
       if (!node.parentNode || spot.end > node.data.length || spot.start >= spot.end) return;
       var middle = node.splitText(spot.start);
       middle.splitText(spot.end - spot.start);
-      var slug = spot.slugs[0];
+      var slug = spot.slugs[0]; // with data-audience, the server lists that audience's sense first
       var info = terms[slug];
       var link = document.createElement("a");
       link.className = "glossary-term";
-      link.href = spot.slugs.length > 1
-        ? base + "/terms?q=" + encodeURIComponent(middle.data)
-        : new URL(info.url, base + "/").href;
+      var decided = spot.slugs.length === 1 || (options.audience !== "both" && info.domain === options.audience &&
+        spot.slugs.filter(function (s) { return terms[s] && terms[s].domain === options.audience; }).length === 1);
+      link.href = decided ? new URL(info.url, base + "/").href : base + "/terms?q=" + encodeURIComponent(middle.data);
       link.target = "_blank";
       link.rel = "noopener";
       link.setAttribute("data-glossary-slugs", spot.slugs.join(" "));
@@ -443,6 +447,12 @@
       }
       sense.appendChild(title);
       sense.appendChild(el("p", "card-summary", info.summary));
+      if (info.for_audience) {
+        var yours = el("p", "card-yours");
+        yours.appendChild(el("strong", null, (info.for_audience_title || "For you") + ": "));
+        yours.appendChild(document.createTextNode(info.for_audience));
+        sense.appendChild(yours);
+      }
       if (info.replaced_by) {
         var replaced = el("p", "muted", "Use instead: ");
         var link = el("a", null, info.replaced_by.term);
@@ -477,8 +487,31 @@
     if (current === target && !card.hidden) return;
     current = target;
     fillCard(target, slugs);
+    card.setAttribute("aria-label", "Definition of " + target.textContent);
     card.hidden = false;
     position(target);
+  }
+
+  function cardControls() {
+    return Array.prototype.slice.call(card.querySelectorAll("a[href], button"));
+  }
+
+  // Focus back on the term without opening its card again (the next Tab then goes on through the page).
+  var quietFocus = false;
+  function returnTo(target) {
+    if (!target || !document.contains(target)) return;
+    quietFocus = true;
+    target.focus();
+    quietFocus = false;
+  }
+
+  function focusAfter(target) {
+    var all = Array.prototype.slice.call(document.querySelectorAll(
+      "a[href], button:not([disabled]), input:not([disabled]):not([type=hidden]), select, textarea, [tabindex]:not([tabindex='-1'])"))
+      .filter(function (n) { return n.offsetParent !== null || n === target; });
+    var next = all[all.indexOf(target) + 1];
+    if (next) next.focus();
+    else returnTo(target);
   }
 
   function hideCard(now) {
@@ -493,19 +526,73 @@
   }
 
   function wireMark(link, slugs) {
+    var pointer = "mouse";
+    var shownBefore = false; // was this term's card already open when the finger came down?
+    link.addEventListener("pointerdown", function (event) {
+      pointer = event.pointerType || "mouse";
+      shownBefore = current === link && !card.hidden;
+    });
     link.addEventListener("mouseenter", function () {
       window.clearTimeout(showTimer);
       showTimer = window.setTimeout(function () { showCard(link, slugs); }, 200);
     });
     link.addEventListener("mouseleave", function () { window.clearTimeout(showTimer); hideCard(false); });
-    link.addEventListener("focus", function () { showCard(link, slugs); });
+    link.addEventListener("focus", function () { if (!quietFocus) showCard(link, slugs); });
     link.addEventListener("blur", function () { hideCard(false); });
+    // Touch: the first tap shows the card, a second tap on the term follows the link.
+    link.addEventListener("click", function (event) {
+      if (pointer !== "touch" && pointer !== "pen") return;
+      pointer = "mouse";
+      if (shownBefore && current === link && !card.hidden) return; // the second tap follows the link
+      event.preventDefault();
+      window.clearTimeout(showTimer);
+      showCard(link, slugs);
+    });
+    // Keyboard: Tab from the term goes into its card ("Full definition", then "Ask about it").
+    link.addEventListener("keydown", function (event) {
+      if (event.key !== "Tab" || event.shiftKey || card.hidden || current !== link) return;
+      var controls = cardControls();
+      if (!controls.length) return;
+      event.preventDefault();
+      window.clearTimeout(hideTimer);
+      controls[0].focus();
+    });
   }
 
   card.addEventListener("mouseenter", function () { window.clearTimeout(hideTimer); });
-  card.addEventListener("mouseleave", function () { hideCard(false); });
+  card.addEventListener("mouseleave", function () { if (!card.contains(shadow.activeElement)) hideCard(false); });
+  card.addEventListener("focusin", function () { window.clearTimeout(hideTimer); });
+  card.addEventListener("focusout", function (event) {
+    if (!event.relatedTarget || !card.contains(event.relatedTarget)) hideCard(false);
+  });
+  card.addEventListener("keydown", function (event) {
+    var target = current;
+    if (event.key === "Escape") {
+      event.preventDefault();
+      event.stopPropagation();
+      hideCard(true);
+      returnTo(target);
+      return;
+    }
+    if (event.key !== "Tab") return;
+    var controls = cardControls();
+    var index = controls.indexOf(shadow.activeElement);
+    if (event.shiftKey && index === 0) { // back to the term
+      event.preventDefault();
+      returnTo(target);
+    } else if (!event.shiftKey && index === controls.length - 1) { // past the card: on through the page
+      event.preventDefault();
+      hideCard(true);
+      focusAfter(target);
+    }
+  });
   document.addEventListener("keydown", function (event) {
-    if (event.key === "Escape" && !card.hidden) hideCard(true);
+    if (event.key === "Escape" && !card.hidden) {
+      var target = current;
+      var inCard = card.contains(shadow.activeElement);
+      hideCard(true);
+      if (inCard) returnTo(target);
+    }
   });
   window.addEventListener("scroll", function () { if (!card.hidden) hideCard(true); }, { passive: true });
 

@@ -28,6 +28,10 @@
     "clarify": "Which one do you mean?", "unknown": "Not in the glossary yet"
   };
   var reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+  var maxChars = parseInt(textarea.getAttribute("data-max-chars"), 10) || 4000;
+  var countLine = document.getElementById("ask-count");
+  var openFull = document.querySelector(".panel-open"); // the widget's "open the full glossary" link
+  var numberFormat = window.Intl ? new Intl.NumberFormat("en-US") : { format: String };
 
   // Trusted Types (enforced by the pages' CSP): one policy, used only for HTML the server sanitized.
   var policy = window.trustedTypes && window.trustedTypes.createPolicy
@@ -121,6 +125,7 @@
       if (!turn || typeof turn.question !== "string" || !turn.answer) return;
       log.appendChild(questionItem(turn.question));
       var item = el("li", "turn turn-answer");
+      turn.answer.question = turn.question;
       item.appendChild(renderAnswer(turn.answer));
       log.appendChild(item);
       state.turns.push(turn);
@@ -132,8 +137,24 @@
     function hit(h) { return { slug: h.slug, term: h.term, url: h.url }; }
     return {
       conversation_id: data.conversation_id, turn: data.turn, intent: data.intent, confident: data.confident,
-      answer_html: data.answer_html, terms: (data.terms || []).map(hit), suggestions: (data.suggestions || []).map(hit)
+      answer_html: data.answer_html, terms: (data.terms || []).map(hit), suggestions: (data.suggestions || []).map(hit),
+      followups: (data.followups || []).slice(0, 4), handoff: data.handoff || null, audience: data.audience || null
     };
+  }
+
+  // Votes sent in this tab, so a reload shows them as sent instead of asking again.
+  function rememberVote(conversationId, turn, rating) {
+    state.turns.forEach(function (t) {
+      if (t.answer && t.answer.conversation_id === conversationId && t.answer.turn === turn) t.answer.vote = rating;
+    });
+    save();
+  }
+
+  function updateOpenFull() {
+    if (!openFull || !state.conversationId) return;
+    var params = new URLSearchParams({ conversation: state.conversationId });
+    if (audience()) params.set("audience", audience());
+    openFull.href = "/?" + params.toString();
   }
 
   // ---- Rendering
@@ -173,13 +194,123 @@
       });
       box.hidden = false;
     }
+    var followups = data.followups || [];
+    if (followups.length) {
+      var next = article.querySelector(".followups");
+      var chips = next.querySelector(".chips");
+      followups.forEach(function (q) {
+        var li = el("li");
+        var chip = el("button", "chip chip-followup", q);
+        chip.type = "submit";
+        chip.setAttribute("form", "ask-form");
+        chip.name = "example";
+        chip.value = q;
+        chip.formNoValidate = true;
+        li.appendChild(chip);
+        chips.appendChild(li);
+      });
+      next.hidden = false;
+    }
+    if (data.handoff && typeof data.handoff.url === "string" && /^mailto:/.test(data.handoff.url)) {
+      var person = article.querySelector(".handoff");
+      person.querySelector(".handoff-link").href = data.handoff.url;
+      person.querySelector(".handoff-label").textContent = data.handoff.label;
+      person.querySelector(".handoff-email").textContent = data.handoff.email;
+      person.hidden = false;
+    }
     article.querySelector(".feedback input[name=conversation_id]").value = data.conversation_id;
     article.querySelector(".feedback input[name=turn]").value = String(data.turn);
-    enhance(article);
+    article._question = data.question || "";
+    enhance(article, data.vote);
     return article;
   }
 
-  function enhance(article) {
+  // ---- Copy a link to the question, or the answer's text
+
+  function answerText(article) {
+    var body = article.querySelector(".answer-body").cloneNode(true);
+    body.querySelectorAll("summary, .compare-stack").forEach(function (n) { n.remove(); });
+    var lines = [];
+    body.querySelectorAll("p, li, tr").forEach(function (block) {
+      if (block.closest("li") && block.tagName !== "LI") return; // a paragraph inside a list item: the item has it
+      var cells = block.tagName === "TR" ? Array.prototype.map.call(block.children, function (c) { return c.textContent.trim(); }).join(" | ") : null;
+      var text = (cells != null ? cells : block.textContent).replace(/\s+/g, " ").trim();
+      if (text) lines.push(block.tagName === "LI" ? "- " + text : text);
+    });
+    return lines.join("\n");
+  }
+
+  function questionLink(question) {
+    var params = new URLSearchParams({ q: question, ask: "1" });
+    if (audience()) params.set("audience", audience());
+    return new URL("/?" + params.toString(), window.location.href).href;
+  }
+
+  function copy(text, status, done) {
+    function ok() { status.textContent = done; window.setTimeout(function () { status.textContent = ""; }, 4000); }
+    function fallback() {
+      var area = el("textarea", "visually-hidden");
+      area.value = text;
+      document.body.appendChild(area);
+      area.select();
+      var worked = false;
+      try { worked = document.execCommand("copy"); } catch (e) { worked = false; }
+      area.remove();
+      if (worked) ok(); else status.textContent = "Couldn't copy here; select the text and copy it yourself.";
+    }
+    if (navigator.clipboard && navigator.clipboard.writeText) navigator.clipboard.writeText(text).then(ok, fallback);
+    else fallback();
+  }
+
+  function wireActions(article) {
+    var actions = article.querySelector(".answer-actions");
+    if (!actions) return;
+    var question = article._question || (function () {
+      var item = article.closest(".turn-answer");
+      var previous = item && item.previousElementSibling;
+      return previous && previous.classList.contains("turn-question") ? previous.textContent.trim() : "";
+    })();
+    var status = actions.querySelector(".copy-status");
+    actions.querySelector(".copy-link").addEventListener("click", function () {
+      copy(questionLink(question), status, "Link copied: it asks this question again.");
+    });
+    actions.querySelector(".copy-answer").addEventListener("click", function () {
+      copy((question ? "Q: " + question + "\n\n" : "") + answerText(article), status, "Answer copied.");
+    });
+    actions.hidden = !question;
+  }
+
+  // ---- Comparison tables: below 600 px each term is shown as its own block (CSS picks one of the two)
+
+  function stackTables(article) {
+    article.querySelectorAll(".answer-body table").forEach(function (table) {
+      var head = table.querySelector("thead tr");
+      var rows = table.querySelectorAll("tbody tr");
+      if (!head || !rows.length || head.children.length < 3) return;
+      var stack = el("div", "compare-stack");
+      for (var c = 1; c < head.children.length; c++) {
+        var section = el("section", "compare-term");
+        var title = el("h4", "compare-term-title");
+        Array.prototype.forEach.call(head.children[c].childNodes, function (n) { title.appendChild(n.cloneNode(true)); });
+        section.appendChild(title);
+        var list = el("dl");
+        rows.forEach(function (row) {
+          if (!row.children[c]) return;
+          list.appendChild(el("dt", null, row.children[0].textContent));
+          var dd = el("dd");
+          Array.prototype.forEach.call(row.children[c].childNodes, function (n) { dd.appendChild(n.cloneNode(true)); });
+          list.appendChild(dd);
+        });
+        section.appendChild(list);
+        stack.appendChild(section);
+      }
+      table.classList.add("compare-table");
+      table.after(stack);
+    });
+  }
+
+  function enhance(article, vote) {
+    stackTables(article);
     article.querySelectorAll(".answer-body a[href]").forEach(function (link) {
       var slug = termSlug(link);
       if (inWidget) {
@@ -195,7 +326,8 @@
       });
     });
     var feedback = article.querySelector("form.feedback");
-    if (feedback) wireFeedback(feedback);
+    if (feedback) wireFeedback(feedback, vote);
+    wireActions(article);
   }
 
   // ---- The inline card a linked definition opens
@@ -291,7 +423,7 @@
 
   // ---- Feedback: one record per answer, rating plus an optional comment
 
-  function wireFeedback(feedback) {
+  function wireFeedback(feedback, vote) {
     var thumbs = feedback.querySelectorAll(".thumb");
     var details = feedback.querySelector(".feedback-comment");
     var comment = feedback.querySelector("textarea[name=comment]");
@@ -300,6 +432,17 @@
     var rating = null;
     var sent = false;
     send.hidden = false;
+    if (vote === "up" || vote === "down") { // sent earlier in this tab
+      sent = true;
+      thumbs.forEach(function (t) { t.setAttribute("aria-pressed", String(t.value === vote)); t.disabled = true; });
+      comment.disabled = true;
+      send.hidden = true;
+      status.textContent = "Thanks — your feedback was recorded.";
+      return;
+    }
+    details.addEventListener("toggle", function () {
+      if (details.open) send.scrollIntoView({ block: "nearest", behavior: reducedMotion ? "auto" : "smooth" });
+    });
 
     function submit(keepalive) {
       if (sent) return;
@@ -317,7 +460,9 @@
       });
       var options = { method: "POST", headers: { "Content-Type": "application/json" }, body: body };
       if (keepalive) options.keepalive = true;
+      var sentFor = JSON.parse(body);
       fetchJSON(feedbackUrl, options).then(function () {
+        rememberVote(sentFor.conversation_id, sentFor.turn, sentFor.rating);
         status.textContent = "Thanks — your feedback was recorded.";
         thumbs.forEach(function (t) { t.disabled = true; });
         comment.disabled = true;
@@ -381,6 +526,12 @@
   function ask(question) {
     question = (question || "").trim();
     if (!question || busy) return;
+    if (question.length > maxChars) { // refused with a count, never cut: the reader decides what to keep
+      showCount(question.length, true);
+      textarea.focus();
+      return;
+    }
+    closeSuggest();
     flushFeedback(false);
     busy = true;
     sendButton.disabled = true;
@@ -396,6 +547,9 @@
     var typed = textarea.value;
     textarea.value = "";
     autosize();
+    var latest = log.querySelector(".turn-latest");
+    if (latest) latest.classList.remove("turn-latest");
+    pending.classList.add("turn-latest");
     questionLi.scrollIntoView({ block: "start", behavior: reducedMotion ? "auto" : "smooth" });
     fetchJSON(askUrl, {
       method: "POST",
@@ -404,17 +558,179 @@
     }).then(function (data) {
       state.conversationId = data.conversation_id;
       conversationInput.value = data.conversation_id;
+      data.question = question;
       var article = renderAnswer(data);
       pending.textContent = "";
       pending.appendChild(article);
       state.turns.push({ question: question, answer: slim(data) });
       save();
+      updateOpenFull();
+      showCount(0, false);
+      // The new question at the top, its answer below it (the sticky ask box is allowed for by scroll-padding).
+      questionLi.scrollIntoView({ block: "start", behavior: "auto" });
     }, function (error) {
       pending.replaceWith(errorItem(error.message, question));
       if (!textarea.value) textarea.value = typed.trim() ? typed : question;
     }).finally(function () {
       busy = false;
       sendButton.disabled = false;
+    });
+  }
+
+  // ---- Long pastes: refused with a count instead of being cut by the box
+
+  function showCount(length, insist) {
+    if (!countLine) return;
+    var over = length > maxChars;
+    if (over || (insist && length) || length > maxChars * 0.9) {
+      countLine.textContent = numberFormat.format(length) + " of " + numberFormat.format(maxChars) + " characters" +
+        (over ? " — too long to ask; shorten the text by " + numberFormat.format(length - maxChars) + "." : "");
+    } else {
+      countLine.textContent = "";
+    }
+    countLine.classList.toggle("over", over);
+    if (over) textarea.setAttribute("aria-invalid", "true");
+    else textarea.removeAttribute("aria-invalid");
+  }
+
+  // ---- Type-ahead of term names: an ARIA 1.2 combobox on the ask box (list of options, arrows, Enter, Escape)
+
+  var listbox = document.getElementById("ask-suggest");
+  var termNames = null; // [{slug, term, names: [lower-case names and aliases]}]
+  var loadingTerms = false;
+  var options = [];
+  var active = -1;
+  var replaceFrom = -1;
+  var MAX_OPTIONS = 6;
+
+  function loadTerms() {
+    if (termNames || loadingTerms || !listbox) return;
+    loadingTerms = true;
+    fetchJSON("/api/terms").then(function (data) {
+      termNames = (data.terms || []).map(function (t) {
+        return { slug: t.slug, term: t.term, aliases: t.aliases || [],
+                 names: [t.term].concat(t.aliases || []).map(function (n) { return n.toLowerCase(); }) };
+      });
+      if (document.activeElement === textarea && textarea.value) suggest(); // typed while the list loaded
+    }, function () { termNames = []; });
+  }
+
+  function closeSuggest() {
+    if (!listbox) return;
+    listbox.hidden = true;
+    listbox.textContent = "";
+    options = [];
+    active = -1;
+    textarea.setAttribute("aria-expanded", "false");
+    textarea.removeAttribute("aria-activedescendant");
+  }
+
+  function setActive(index) {
+    active = index;
+    options.forEach(function (o, i) { o.node.setAttribute("aria-selected", String(i === index)); });
+    if (index >= 0) {
+      textarea.setAttribute("aria-activedescendant", options[index].node.id);
+      options[index].node.scrollIntoView({ block: "nearest" });
+    } else {
+      textarea.removeAttribute("aria-activedescendant");
+    }
+  }
+
+  function matches(phrase) {
+    var out = [];
+    for (var i = 0; i < termNames.length && out.length < 50; i++) {
+      var t = termNames[i];
+      for (var n = 0; n < t.names.length; n++) {
+        var name = t.names[n];
+        if (name === phrase) return []; // already typed in full
+        if (name.indexOf(phrase) === 0 || name.indexOf(" " + phrase) !== -1) {
+          out.push({ term: t, alias: n === 0 ? null : t.aliases[n - 1], starts: name.indexOf(phrase) === 0 ? 0 : 1 });
+          break;
+        }
+      }
+    }
+    out.sort(function (a, b) { return a.starts - b.starts || a.term.term.length - b.term.term.length; });
+    return out.slice(0, MAX_OPTIONS);
+  }
+
+  function suggest() {
+    if (!listbox || !termNames) return;
+    var value = textarea.value;
+    var caret = textarea.selectionStart;
+    if (value.length > 200 || value.indexOf("\n") !== -1 || caret !== textarea.selectionEnd || caret < value.length) {
+      closeSuggest();
+      return;
+    }
+    var words = value.slice(0, caret).match(/[A-Za-z0-9][\w&.\/-]*(?:\s+[A-Za-z0-9][\w&.\/-]*){0,2}$/);
+    var found = [];
+    if (words) {
+      var parts = words[0].split(/\s+/);
+      for (var k = Math.min(parts.length, 3); k >= 1 && !found.length; k--) {
+        var phrase = parts.slice(parts.length - k).join(" ").toLowerCase();
+        if (phrase.length < 2) continue;
+        found = matches(phrase);
+        replaceFrom = caret - parts.slice(parts.length - k).join(" ").length;
+        if (value.slice(replaceFrom, caret).toLowerCase() !== phrase) replaceFrom = value.toLowerCase().lastIndexOf(phrase, caret);
+      }
+    }
+    if (!found.length) { closeSuggest(); return; }
+    listbox.textContent = "";
+    options = found.map(function (f, i) {
+      var li = el("li");
+      li.id = "ask-option-" + i;
+      li.setAttribute("role", "option");
+      li.setAttribute("aria-selected", "false");
+      li.appendChild(el("span", "option-term", f.term.term));
+      if (f.alias) li.appendChild(el("span", "option-alias", f.alias));
+      li.addEventListener("mousedown", function (event) { event.preventDefault(); }); // keep focus in the box
+      li.addEventListener("click", function () { choose(i); });
+      listbox.appendChild(li);
+      return { node: li, term: f.term.term };
+    });
+    listbox.hidden = false;
+    textarea.setAttribute("aria-expanded", "true");
+    setActive(-1);
+  }
+
+  function choose(index) {
+    var option = options[index];
+    if (!option) return;
+    var value = textarea.value;
+    var caret = textarea.selectionStart;
+    var from = replaceFrom >= 0 && replaceFrom <= caret ? replaceFrom : caret;
+    var after = value.slice(caret);
+    textarea.value = value.slice(0, from) + option.term + (after ? "" : " ") + after;
+    var at = from + option.term.length + (after ? 0 : 1);
+    textarea.setSelectionRange(at, at);
+    closeSuggest();
+    textarea.focus();
+    autosize();
+  }
+
+  if (listbox) {
+    textarea.setAttribute("role", "combobox");
+    textarea.setAttribute("aria-autocomplete", "list");
+    textarea.setAttribute("aria-controls", "ask-suggest");
+    textarea.setAttribute("aria-expanded", "false");
+    textarea.addEventListener("focus", loadTerms);
+    textarea.addEventListener("blur", function () { window.setTimeout(closeSuggest, 100); });
+    textarea.addEventListener("keydown", function (event) {
+      if (listbox.hidden || !options.length) return;
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        event.preventDefault();
+        var step = event.key === "ArrowDown" ? 1 : -1;
+        setActive(active < 0 ? (step > 0 ? 0 : options.length - 1) : (active + step + options.length) % options.length);
+      } else if (event.key === "Enter" && active >= 0 && !event.shiftKey) {
+        event.preventDefault();
+        event.stopImmediatePropagation();
+        choose(active);
+      } else if (event.key === "Escape") {
+        event.preventDefault(); // in the widget, Escape closes the list, not the panel
+        event.stopPropagation();
+        closeSuggest();
+      } else if (event.key === "Tab") {
+        closeSuggest();
+      }
     });
   }
 
@@ -446,12 +762,33 @@
       ask(textarea.value);
     }
   });
-  textarea.addEventListener("input", autosize);
+  textarea.addEventListener("input", function () {
+    autosize();
+    showCount(textarea.value.length, false);
+    suggest();
+  });
+
+  // "/" anywhere outside a text field brings the reader to the ask box.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
+    var target = event.target;
+    if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) return;
+    event.preventDefault();
+    textarea.focus();
+  });
+
+  // The sticky ask box's height, so scrolling (scroll-padding in site.css) never hides things under it.
+  function measureAsk() {
+    document.documentElement.style.setProperty("--ask-height", Math.ceil(form.getBoundingClientRect().height) + "px");
+  }
+  if (window.ResizeObserver) new ResizeObserver(measureAsk).observe(form);
+  measureAsk();
 
   if (newButton) newButton.addEventListener("click", reset);
 
   document.querySelectorAll("input[name=audience]").forEach(function (input) {
     input.addEventListener("change", function () {
+      updateOpenFull();
       if (inWidget) return;
       try { window.localStorage.setItem("glossary-audience", input.value); } catch (e) { /* not remembered */ }
     });
@@ -470,7 +807,15 @@
     try { savedAudience = window.localStorage.getItem("glossary-audience"); } catch (e) { /* none */ }
     if (savedAudience) setAudience(savedAudience);
   }
-  if (textarea.value) { autosize(); if (!inWidget) textarea.focus(); }
+  updateOpenFull();
+  if (textarea.value) { autosize(); showCount(textarea.value.length, false); if (!inWidget) textarea.focus(); }
+  // A shared link (`/?q=…&ask=1`, from "Copy link") asks its question straight away, once.
+  var params = new URLSearchParams(window.location.search);
+  if (!inWidget && params.get("ask") === "1" && textarea.value.trim()) {
+    params.delete("ask");
+    window.history.replaceState(null, "", window.location.pathname + (params.toString() ? "?" + params.toString() : ""));
+    ask(textarea.value);
+  }
 
   window.GlossaryChat = {
     ask: ask,

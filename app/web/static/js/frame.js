@@ -46,7 +46,8 @@
       return;
     }
     window.fetch("/widget/api/spot", {
-      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ texts: texts })
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ texts: texts, audience: root.getAttribute("data-audience") || null })
     }).then(function (r) {
       if (!r.ok) throw new Error("status " + r.status);
       return r.json();

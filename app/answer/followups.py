@@ -1,0 +1,82 @@
+"""What to offer after an answer: suggested follow-up questions, and a person to ask when we could not answer.
+
+Follow-ups name their term, so a click asks a question that stands on its own; they come from the
+term's typical `questions` (written by curators as people ask them) and its related terms.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+from app.answer.point import question_kind
+from app.glossary.model import Glossary, Term, normalize
+
+MAX_FOLLOWUPS = 3
+MAX_CHARS = 110  # a chip is a button: long questions do not fit one
+PAYMENTS = re.compile(r"\b(invoices?|invoic\w+|pay|paid|payments?|bills?|billed|remittance|refunds?|credit notes?)\b", re.I)
+
+
+def _what_is(term: Term) -> str:
+    # "What does X mean?" reads right for every name (no a/an, singular or plural).
+    return f"What does {term.term} mean?"
+
+
+def _typical(term: Term, asked: str) -> list[str]:
+    """The term's typical can-I / do-I-need questions: asked next, they get a yes / no / it depends of their own.
+
+    (Its other typical questions are ways to arrive at the term, so they would only repeat this answer.)
+    """
+    return [q for q in term.questions if len(q) <= MAX_CHARS and normalize(q) != asked and question_kind(q)]
+
+
+def followups(glossary: Glossary, intent: str, focus: list[str], question: str, audience: str | None) -> list[str]:
+    """Two or three questions worth asking next, each naming its term (empty when nothing was answered)."""
+    asked = normalize(question)
+    terms = [glossary.terms[s] for s in focus if s in glossary.terms]
+    if not terms or intent == "unknown":
+        return []
+    out: list[str] = []
+    if intent == "clarify":  # one choice per sense, asked in full so the answer is certain
+        out = [f"What is {t.term} ({'procurement' if t.domain == 'procurement' else 'IT' if t.domain == 'it' else 'both'})?"
+               for t in terms]
+        return out[:4]
+    if intent == "explain":
+        for t in terms[:MAX_FOLLOWUPS]:
+            out.append(f"What does {t.term} mean for us?")
+        return out
+    if intent == "compare":
+        related = [s for t in terms for s in t.related if s not in focus and s in glossary.terms]
+        out += [_what_is(glossary.terms[s]) for s in dict.fromkeys(related)][:2]
+        out += _typical(terms[0], asked)[:1]
+        return out[:MAX_FOLLOWUPS]
+    term = terms[0]
+    out += _typical(term, asked)[:1]
+    related = [glossary.terms[s] for s in term.related if s in glossary.terms]
+    if related:
+        out.append(f"What's the difference between {term.term} and {related[0].term}?")
+    if len(related) > 1:
+        out.append(_what_is(related[1]))
+    return [q for q in dict.fromkeys(out) if normalize(q) != asked][:MAX_FOLLOWUPS]
+
+
+def handoff(glossary: Glossary, *, question: str, audience: str | None, slugs: list[str], confident: bool,
+            confidence: float, low_confidence: float) -> dict | None:
+    """The person to ask when the answer is a refusal or uncertain: the org file's contact for the topic."""
+    if confident and confidence >= low_confidence:
+        return None
+    org = glossary.org or {}
+    contacts = org.get("contacts") or {}
+    routes = org.get("handoff") or {}
+    if PAYMENTS.search(question):
+        topic = "payments"
+    else:
+        domains = [glossary.terms[s].domain for s in slugs if s in glossary.terms]
+        topic = "it" if audience == "it" or (audience is None and domains[:1] == ["it"]) else "procurement"
+    route = routes.get(topic) or routes.get("procurement") or {}
+    email = contacts.get(route.get("contact", "")) if isinstance(route, dict) else None
+    if not isinstance(email, str) or "@" not in email:
+        return None
+    subject = "Glossary question: " + " ".join(question.split())[:150]
+    return {"label": str(route.get("label") or topic), "email": email,
+            "url": f"mailto:{email}?subject={quote(subject)}"}
