@@ -8,6 +8,7 @@ from app.answer.context import Answer, AskContext, Intent
 from app.answer.conversation import Conversation, ConversationStore, Turn
 from app.answer.handlers import HANDLERS
 from app.answer.intent import Question, understand
+from app.answer.point import VERDICTS
 from app.policy import case_for, case_markdown
 from app.render import to_html
 
@@ -33,8 +34,17 @@ def with_case(answer: Answer, asked: Question, ctx: AskContext) -> Answer:
     case = case_for(asked.text, previous=previous, glossary=ctx.glossary)
     if case is None:
         return answer
-    markdown = case_markdown(case, ctx.composer) + answer.markdown
+    verdict, rest = split_verdict(answer.markdown)
+    markdown = verdict + case_markdown(case, ctx.composer) + rest
     return replace(answer, markdown=markdown, html=to_html(markdown), case=case)
+
+
+def split_verdict(markdown: str) -> tuple[str, str]:
+    """The answer's leading yes / no / it-depends paragraph (the point comes first), and the rest."""
+    if markdown.startswith(VERDICTS):
+        head, sep, rest = markdown.partition("\n\n")
+        return head + sep, rest
+    return "", markdown
 
 
 def record_turn(conversations: ConversationStore, conversation: Conversation, question: str, audience: str | None,

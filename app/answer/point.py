@@ -86,6 +86,9 @@ def question_kind(question: str) -> str | None:
     return None
 
 
+VERDICTS = ("**Yes**", "**No**", "**It depends**")  # how a verdict line starts (the answer's first paragraph)
+
+
 def verdict(question: str, rules: str) -> str | None:
     """A yes / no / it depends line for a can-I or do-I-need question, from the amounts in the rules."""
     kind = question_kind(question)
