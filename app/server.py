@@ -23,7 +23,7 @@ class GuardedH11Protocol(H11Protocol):
 
     read_timeout: float = 10.0  # set per server by `protocol_for`
 
-    def connection_made(self, transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]  # as uvicorn narrows it
         super().connection_made(transport)
         self._arm_read_timer()
 

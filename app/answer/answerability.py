@@ -219,23 +219,48 @@ def classify(question: str, ranking: Ranking, *, glossary: Glossary | None = Non
     term = named[0] if named else None
     text = _unquoted(question)
     if OVERRIDE.search(text):
-        # Instructions get no special behaviour: a real question about a term beside them is answered
-        # like any other; a message that only instructs is not a glossary question.
-        if _asked_in_a_question(question, ranking, named):
-            return Verdict(True, "glossary", "asks about a term (the instructions beside it are ignored)", term)
-        return Verdict(False, "injection", "tries to change the assistant's instructions", term)
+        return _with_instructions(question, ranking, named, term)
+    if _only_requests(text, ranking):
+        return Verdict(False, "action", "asks for something to be done", term, _routes(question, glossary, term))
+    ask = _the_ask(text)
+    verdict = _glossary_verdict(question, text, ask, ranking, named, term)
+    if verdict is not None:
+        return verdict
+    cues = _cues(question, text, ask, ranking)
+    if not cues:
+        return Verdict(True, "glossary", "no cue of anything but a glossary question", term)
+    category, why = cues[0]
+    routes = () if category in ("injection", "chitchat") else _routes(question, glossary, term)
+    return Verdict(False, category, why, term, routes)
+
+
+def _with_instructions(question: str, ranking: Ranking, named: list[str], term: str | None) -> Verdict:
+    """Judge a message that tries to change the assistant's instructions."""
+    # Instructions get no special behaviour: a real question about a term beside them is answered
+    # like any other; a message that only instructs is not a glossary question.
+    if _asked_in_a_question(question, ranking, named):
+        return Verdict(True, "glossary", "asks about a term (the instructions beside it are ignored)", term)
+    return Verdict(False, "injection", "tries to change the assistant's instructions", term)
+
+
+def _only_requests(text: str, ranking: Ranking) -> bool:
+    """True when the message opens with a command (not a term's name) and asks nothing."""
     # A message that opens with a command and asks nothing ("Please add X to the glossary and define it
     # as…") is a request to do something, whatever words of meaning it uses.
     opening = IMPERATIVE.match(_SENTENCE.split(text.strip())[0])
     if opening and "?" not in text and opening.group("verb").lower() not in ("tell", "help"):
-        if not any(s.start <= opening.start("verb") < s.end for s in ranking.spots):
-            return Verdict(False, "action", "asks for something to be done", term, _routes(question, glossary, term))
+        return not any(s.start <= opening.start("verb") < s.end for s in ranking.spots)
+    return False
+
+
+def _glossary_verdict(question: str, text: str, ask: str, ranking: Ranking, named: list[str],
+                      term: str | None) -> Verdict | None:
+    """An answerable verdict when the message plainly asks the glossary something, else None."""
     reason = _asks_about_term(question, ranking, named)
     if reason:
         return Verdict(True, "glossary", reason, term)
     if NAME_QUESTION.search(question):
         return Verdict(True, "glossary", "describes something and asks what it is called", term)
-    ask = _the_ask(text)
     offset = text.rfind(ask)
     asks_us = _asks_to_do(ask, _shifted(ranking, offset)) if ask != text else _asks_to_do(text, ranking)
     # A pasted email or note full of terms is for explaining, even when it tells its readers what to do;
@@ -244,6 +269,11 @@ def classify(question: str, ranking: Ranking, *, glossary: Glossary | None = Non
         return Verdict(True, "glossary", "a pasted text full of terms to explain", term)
     if named and len(question.split()) <= 8 and not asks_us and not STATUS.search(text):
         return Verdict(True, "glossary", "a short question naming a term", term)
+    return None
+
+
+def _cues(question: str, text: str, ask: str, ranking: Ranking) -> list[tuple[Category, str]]:
+    """The signs that the message is something other than a glossary question, strongest first."""
     cues: list[tuple[Category, str]] = []
     if ROLE_PLAY.search(text):
         cues.append(("injection", "asks the assistant to play a role"))
@@ -258,8 +288,4 @@ def classify(question: str, ranking: Ranking, *, glossary: Glossary | None = Non
         cues.append(("personal", "asks for personal advice or about one's own employment"))
     if CHITCHAT.search(text):
         cues.append(("chitchat", "small talk or general knowledge"))
-    if not cues:
-        return Verdict(True, "glossary", "no cue of anything but a glossary question", term)
-    category, why = cues[0]
-    routes = () if category in ("injection", "chitchat") else _routes(question, glossary, term)
-    return Verdict(False, category, why, term, routes)
+    return cues

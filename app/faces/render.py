@@ -54,6 +54,14 @@ def absolute(url: str, base: str) -> str | None:
     return quote(url, safe=":/?#[]@!$&'*+,;=%~-._")
 
 
+def _table_close(tokens: list[Token], start: int) -> int:
+    """The index of the table_close token that ends the table opened at `start`."""
+    j = start
+    while tokens[j].type != "table_close":
+        j += 1
+    return j
+
+
 class _Renderer:
     """Walk markdown-it tokens into one chat dialect."""
 
@@ -132,38 +140,44 @@ class _Renderer:
                 start = int(tok.attrGet("start") or 1) if t == "ordered_list_open" else None
                 lists.append([start, []])
             elif t in ("bullet_list_close", "ordered_list_close"):
-                counter, lines = lists.pop()
-                text = "\n".join(lines)
-                if lists:
-                    lists[-1][1].append("\n".join("    " + line for line in text.split("\n")))
-                else:
-                    blocks.append(text)
+                self._close_list(lists, blocks)
             elif t == "inline":
-                text = self.inline(tok.children or [])
-                if lists:
-                    counter, lines = lists[-1]
-                    prev = tokens[i - 2] if i >= 2 else None
-                    if prev is not None and prev.type == "list_item_open":
-                        lines.append(self.bullet(counter) + text)
-                        if counter is not None:
-                            lists[-1][0] = counter + 1
-                    else:
-                        lines.append("  " + text)
-                else:
-                    heading = tokens[i - 1].type == "heading_open" if i else False
-                    blocks.append(self.strong(text) if heading else text)
+                self._add_inline(tokens, i, lists, blocks)
             elif t in ("fence", "code_block"):
                 blocks.append(self.code(tok.content.rstrip("\n")))
             elif t == "table_open":
-                j = i
-                while tokens[j].type != "table_close":
-                    j += 1
+                j = _table_close(tokens, i)
                 blocks.extend(self.table(tokens[i:j]))
                 i = j
             elif t == "hr":
                 blocks.append("———")
             i += 1
         return [b for b in blocks if b.strip()]
+
+    def _close_list(self, lists: list[list], blocks: list[str]) -> None:
+        """End the innermost list: indent it into its parent list, or make it a block."""
+        _, lines = lists.pop()
+        text = "\n".join(lines)
+        if lists:
+            lists[-1][1].append("\n".join("    " + line for line in text.split("\n")))
+        else:
+            blocks.append(text)
+
+    def _add_inline(self, tokens: list[Token], i: int, lists: list[list], blocks: list[str]) -> None:
+        """Render inline token `i` as a list line (bulleted when it opens an item) or as a block."""
+        text = self.inline(tokens[i].children or [])
+        if lists:
+            counter, lines = lists[-1]
+            prev = tokens[i - 2] if i >= 2 else None
+            if prev is not None and prev.type == "list_item_open":
+                lines.append(self.bullet(counter) + text)
+                if counter is not None:
+                    lists[-1][0] = counter + 1
+            else:
+                lines.append("  " + text)
+        else:
+            heading = tokens[i - 1].type == "heading_open" if i else False
+            blocks.append(self.strong(text) if heading else text)
 
     def table(self, tokens: list[Token]) -> list[str]:
         """A table as one block per row: the row's first cell in bold, then each column's cell labelled."""

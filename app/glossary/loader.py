@@ -340,6 +340,12 @@ def _rule_paths(spec_text: str) -> set[str]:
 
 def policy_context(glossary_dir: Path, policy: Policy, org: dict) -> PolicyContext:
     """Work out which org values only a rule may state (those its sentences or bands use)."""
+    governed = _governed_paths(glossary_dir, policy)
+    return PolicyContext({i: r.text for i, r in policy.rules.items()}, governed, _governed_literals(governed, org))
+
+
+def _governed_paths(glossary_dir: Path, policy: Policy) -> dict[str, list[str]]:
+    """Map each org path a rule's sentences or bands use (names aside) to the ids of those rules."""
     governed: dict[str, list[str]] = {}
     path = glossary_dir / POLICY_FILE
     raw_rules: dict = {}
@@ -354,6 +360,11 @@ def policy_context(glossary_dir: Path, policy: Policy, org: dict) -> PolicyConte
         for org_path in paths:
             if org_path.split(".")[1] not in NAME_BLOCKS:
                 governed.setdefault(org_path, []).append(rule_id)
+    return governed
+
+
+def _governed_literals(governed: dict[str, list[str]], org: dict) -> list[tuple[re.Pattern, str, list[str]]]:
+    """Patterns for the governed amounts and lead times typed out literally, with what each is and its rules."""
     currency = str(org.get("company", {}).get("currency", "$"))
     code = str(org.get("company", {}).get("currency_code", ""))
     literals = []
@@ -365,15 +376,20 @@ def policy_context(glossary_dir: Path, policy: Policy, org: dict) -> PolicyConte
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             continue
         if value >= 1000:
-            forms = [re.escape(f"{currency}{value:,.0f}"), re.escape(f"{currency}{value:.0f}")]
-            if value % 1000 == 0:
-                forms.append(re.escape(f"{currency}{value / 1000:.0f}") + r"\s?[kK]\b")
-            if code:
-                forms.append(rf"\b{re.escape(f'{value:,.0f}')}\s?{re.escape(code)}\b")
-            literals.append((re.compile("(?<![\\w.,])(?:" + "|".join(forms) + ")(?![\\d,])"), f"the amount {currency}{value:,.0f}", ids))
+            literals.append((_amount_pattern(value, currency, code), f"the amount {currency}{value:,.0f}", ids))
         elif "lead_time" in org_path:
             literals.append((re.compile(rf"\b{value:.0f}\s+working\s+days?\b", re.I), f"the lead time of {value:.0f} working days", ids))
-    return PolicyContext({i: r.text for i, r in policy.rules.items()}, governed, literals)
+    return literals
+
+
+def _amount_pattern(value: float, currency: str, code: str) -> re.Pattern:
+    """A pattern for an amount as people type it: $25,000, $25000, $25k, 25,000 EUR."""
+    forms = [re.escape(f"{currency}{value:,.0f}"), re.escape(f"{currency}{value:.0f}")]
+    if value % 1000 == 0:
+        forms.append(re.escape(f"{currency}{value / 1000:.0f}") + r"\s?[kK]\b")
+    if code:
+        forms.append(rf"\b{re.escape(f'{value:,.0f}')}\s?{re.escape(code)}\b")
+    return re.compile("(?<![\\w.,])(?:" + "|".join(forms) + ")(?![\\d,])")
 
 
 def _all_bands(when: dict) -> list[dict]:

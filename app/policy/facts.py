@@ -87,22 +87,33 @@ class Facts(BaseModel):
 
 
 def _amount(question: str) -> tuple[float, str | None, Per | None, bool] | None:
+    """The first amount of money the question states: value, currency code, period, and whether approximate."""
     for m in _AMOUNT.finditer(question):
         pre, mult, post = m.group("pre"), m.group("mult"), m.group("post")
+        if not _is_money(pre, mult, post):
+            continue
         number = float(re.sub(r"[,\u00a0\u202f ]", "", m.group("num")))
-        if mult and mult.lower() == "m" and not (pre or post):
-            continue  # "5 m" is as likely metres as millions without a currency
-        if not (pre or post or (mult and mult.lower() in ("thousand", "million", "billion", "k"))):
-            continue  # a bare number ("25 licences", "3 years") is not an amount
         number *= _MULTIPLIERS.get((mult or "").lower(), 1)
         code = (pre or post or "").strip().lower()
         currency = _CURRENCIES.get(code) or _CURRENCIES.get(code.rstrip("s")) if code else None
-        per_text = (m.group("per") or "").lower()
-        if not per_text and (elsewhere := _PER_ELSEWHERE.search(question)):
-            per_text = (elsewhere.group("y") or elsewhere.group("ly")).lower()  # "$30,000 of software a year"
-        per: Per | None = "month" if re.search(r"month|\bmo\b", per_text) else "year" if per_text else None
-        return number, currency, per, bool(m.group("approx"))
+        return number, currency, _per(m.group("per"), question), bool(m.group("approx"))
     return None
+
+
+def _is_money(pre: str | None, mult: str | None, post: str | None) -> bool:
+    """True when a matched number is an amount: it has a currency, or a multiplier only money takes."""
+    if mult and mult.lower() == "m" and not (pre or post):
+        return False  # "5 m" is as likely metres as millions without a currency
+    # a bare number ("25 licences", "3 years") is not an amount
+    return bool(pre or post or (mult and mult.lower() in ("thousand", "million", "billion", "k")))
+
+
+def _per(per_text: str | None, question: str) -> Per | None:
+    """The period of an amount: the one written after it, else one stated elsewhere in the question."""
+    per_text = (per_text or "").lower()
+    if not per_text and (elsewhere := _PER_ELSEWHERE.search(question)):
+        per_text = (elsewhere.group("y") or elsewhere.group("ly")).lower()  # "$30,000 of software a year"
+    return "month" if re.search(r"month|\bmo\b", per_text) else "year" if per_text else None
 
 
 def _term_months(question: str) -> int | None:

@@ -71,6 +71,25 @@ def _in_band(value: float, band: dict[str, float]) -> bool:
 
 def _evaluate(when: Conditions, bands: dict[str, dict[str, float]], any_of_bands, view: _View) -> tuple[bool | None, list]:
     """Return True/False, or None with the unknown conditions as (name, detail) pairs."""
+    verdicts, unknown = _evaluate_bands(when, bands, view)
+    word_verdicts, word_unknown = _evaluate_words(when, view)
+    verdicts += word_verdicts
+    unknown += word_unknown
+    if when.renewal is not None:
+        verdicts.append(view.values["renewal"] == when.renewal)
+    if when.any_of:
+        verdict, alt_unknown = _evaluate_any_of(when.any_of, any_of_bands, view)
+        if verdict is None:
+            unknown.append(("any_of", alt_unknown))
+        else:
+            verdicts.append(verdict)
+    if False in verdicts:
+        return False, []
+    return (None, unknown) if unknown else (True, [])
+
+
+def _evaluate_bands(when: Conditions, bands: dict[str, dict[str, float]], view: _View) -> tuple[list[bool], list]:
+    """Check the numeric conditions (amount, term): a verdict for each known value, the unknown ones listed."""
     unknown: list = []
     verdicts: list[bool] = []
     for name in ("amount", "term_months", "term_years"):
@@ -86,6 +105,13 @@ def _evaluate(when: Conditions, bands: dict[str, dict[str, float]], any_of_bands
             unknown.append((name, (getattr(when, name), bands.get(name, {}))))
         else:
             verdicts.append(_in_band(number, bands.get(name, {})))
+    return verdicts, unknown
+
+
+def _evaluate_words(when: Conditions, view: _View) -> tuple[list[bool], list]:
+    """Check the word conditions (kind, data, payment route): a verdict for each known value, the unknown ones listed."""
+    unknown: list = []
+    verdicts: list[bool] = []
     for name in ("kind", "data", "payment"):
         allowed = getattr(when, name)
         if allowed is None:
@@ -95,19 +121,17 @@ def _evaluate(when: Conditions, bands: dict[str, dict[str, float]], any_of_bands
             unknown.append((name, allowed))
         else:
             verdicts.append(value in allowed)
-    if when.renewal is not None:
-        verdicts.append(view.values["renewal"] == when.renewal)
-    if when.any_of:
-        results = [_evaluate(alt, bands_, [], view) for alt, bands_ in zip(when.any_of, any_of_bands)]
-        if any(r is True for r, _ in results):
-            verdicts.append(True)
-        elif all(r is False for r, _ in results):
-            verdicts.append(False)
-        else:
-            unknown.append(("any_of", [u for r, us in results if r is None for u in us]))
-    if False in verdicts:
+    return verdicts, unknown
+
+
+def _evaluate_any_of(alternatives: list[Conditions], any_of_bands, view: _View) -> tuple[bool | None, list]:
+    """True when any alternative holds, False when all fail, else None with the alternatives' unknown conditions."""
+    results = [_evaluate(alt, bands_, [], view) for alt, bands_ in zip(alternatives, any_of_bands)]
+    if any(r is True for r, _ in results):
+        return True, []
+    if all(r is False for r, _ in results):
         return False, []
-    return (None, unknown) if unknown else (True, [])
+    return None, [u for r, us in results if r is None for u in us]
 
 
 _DATA_WORDS = {"internal": "company data", "confidential": "confidential data", "personal": "personal data", "none": "no data"}
@@ -153,21 +177,8 @@ def assess(facts: Facts, policy: Policy, *, money, currency_code: str | None = N
     assumptions: list[str] = []
     questions: list[str] = []
     view = _View(facts, assumptions, money)
-    if facts.currency and currency_code and facts.currency != currency_code:
-        assumptions.append(f"The amount is in {facts.currency} and our thresholds in {currency_code}: it is compared as "
-                           f"stated, so convert it at today's rate if it is close to a threshold.")
-    if facts.approximate:
-        assumptions.append("The value is approximate: near a threshold, the exact total over the term decides.")
-    applied: dict[str, Rule] = {}
-    pending: list[tuple[Rule, list]] = []
-    for rule in policy.rules.values():
-        if not rule.case:
-            continue
-        verdict, unknown = _evaluate(rule.when, rule.bands, rule.any_of_bands, view)
-        if verdict:
-            applied[rule.id] = rule
-        elif verdict is None:
-            pending.append((rule, unknown))
+    assumptions += _caveats(facts, currency_code)
+    applied, pending = _triage(policy, view)
     requirements = [Requirement(rule=r.id, text=r.case, term=r.term) for r in applied.values()
                     if not any(u in applied for u in r.unless)]
     on_amount = [(r, u) for r, u in pending if any(name == "amount" for name, _ in u)]
@@ -182,3 +193,29 @@ def assess(facts: Facts, policy: Policy, *, money, currency_code: str | None = N
     if facts.kind is None and any(r.condition and "if it is" in r.condition for r in requirements):
         questions.append("What are you buying: SaaS, installed software, hardware or services?")
     return Case(facts=facts, total=view.total, requirements=requirements, assumptions=assumptions, questions=questions)
+
+
+def _caveats(facts: Facts, currency_code: str | None) -> list[str]:
+    """The caveats on the stated amount: a foreign currency compared as stated, an approximate value."""
+    caveats = []
+    if facts.currency and currency_code and facts.currency != currency_code:
+        caveats.append(f"The amount is in {facts.currency} and our thresholds in {currency_code}: it is compared as "
+                       f"stated, so convert it at today's rate if it is close to a threshold.")
+    if facts.approximate:
+        caveats.append("The value is approximate: near a threshold, the exact total over the term decides.")
+    return caveats
+
+
+def _triage(policy: Policy, view: _View) -> tuple[dict[str, Rule], list[tuple[Rule, list]]]:
+    """Sort the rules with a case sentence into those that apply and those that hinge on unknown facts."""
+    applied: dict[str, Rule] = {}
+    pending: list[tuple[Rule, list]] = []
+    for rule in policy.rules.values():
+        if not rule.case:
+            continue
+        verdict, unknown = _evaluate(rule.when, rule.bands, rule.any_of_bands, view)
+        if verdict:
+            applied[rule.id] = rule
+        elif verdict is None:
+            pending.append((rule, unknown))
+    return applied, pending

@@ -47,7 +47,7 @@ class OnnxEmbedder:
     model_id = "all-MiniLM-L6-v2"
     dim = 384
 
-    def __init__(self, model_path: str, onnx_path: str | None = None, threads: int | None = None):
+    def __init__(self, model_path: str, onnx_path: Path | str | None = None, threads: int | None = None):
         import onnxruntime as ort
         from tokenizers import Tokenizer
 

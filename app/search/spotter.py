@@ -104,61 +104,86 @@ def _is_product_name(alias: str) -> bool:
             and not is_ordinary_word(word, rare=True))
 
 
+_Grouped = dict[str, dict[str, list[str]]]  # normalized name -> alias as written -> slugs of its terms
+
+
+def _group_names(glossary: Glossary) -> tuple[_Grouped, set[str]]:
+    """Group every name and alias (and their variants) by normalized form; also the curated canonical names."""
+    grouped: _Grouped = {}
+    canonical: set[str] = set()
+    for slug, term in glossary.terms.items():
+        # A curated term's name is a strong mention; an imported one-word name ("supplier",
+        # "Invoice") is not strong on that ground alone.
+        if "imported" not in term.tags:
+            canonical.add(normalize_with_map(term.term)[0])
+        for alias in term.names:
+            key = normalize_with_map(alias)[0].strip()
+            if not key:
+                continue
+            for variant in _variants(key, alias):
+                grouped.setdefault(variant, {}).setdefault(alias, [])
+                if slug not in grouped[variant][alias]:
+                    grouped[variant][alias].append(slug)
+    return grouped, canonical
+
+
+def _exact_entries(grouped: _Grouped, canonical: set[str], curated: set[str]) -> dict[str, list[_Entry]]:
+    """The entries to match as written, each marked acronym, strong or ordinary."""
+    out: dict[str, list[_Entry]] = {}
+    for key, by_alias in grouped.items():
+        entries = []
+        for alias, slugs in by_alias.items():
+            acronym = is_acronym(alias)
+            ordinary = (not acronym and " " not in key
+                        and is_ordinary_word(key, curated=all(s in curated for s in slugs)))
+            strong = not ordinary and (acronym or " " in key or key in canonical or len(key) >= 12
+                                       or _is_product_name(alias))
+            entries.append(_Entry(alias, tuple(slugs), acronym, strong, ordinary))
+        out[key] = entries
+    return out
+
+
+def _stemmed_entries(grouped: _Grouped, curated: set[str]) -> dict[str, list[_Entry]]:
+    """The entries to match by stem: multi-word names and one-word names long enough, not acronyms."""
+    stem_grouped: dict[str, list[_Entry]] = {}
+    for key, by_alias in grouped.items():
+        single = " " not in key
+        if single and (len(key) < 5 or any(is_acronym(a) for a in by_alias)):
+            continue
+        stemmed = " ".join(_stem(w) for w in key.split())
+        if single and len(stemmed) < 4:
+            continue
+        for alias, slugs in by_alias.items():
+            if all(e.alias != alias for e in stem_grouped.get(stemmed, [])):
+                ordinary = single and is_ordinary_word(key, curated=all(s in curated for s in slugs))
+                stem_grouped.setdefault(stemmed, []).append(
+                    _Entry(alias, tuple(slugs), False, not single, ordinary, derived=True))
+    return stem_grouped
+
+
+def _automaton(entries: dict[str, list[_Entry]]) -> ahocorasick.Automaton:
+    """An Aho-Corasick automaton yielding (key, entries) for each key; built only when there are keys."""
+    automaton = ahocorasick.Automaton()
+    for key, key_entries in entries.items():
+        automaton.add_word(key, (key, tuple(key_entries)))
+    if entries:
+        automaton.make_automaton()
+    return automaton
+
+
 class Spotter:
     """An Aho-Corasick automaton over every normalized name and alias in the glossary."""
 
     def __init__(self, glossary: Glossary):
-        grouped: dict[str, dict[str, list[str]]] = {}
-        canonical: set[str] = set()
-        for slug, term in glossary.terms.items():
-            # A curated term's name is a strong mention; an imported one-word name ("supplier",
-            # "Invoice") is not strong on that ground alone.
-            if "imported" not in term.tags:
-                canonical.add(normalize_with_map(term.term)[0])
-            for alias in term.names:
-                key = normalize_with_map(alias)[0].strip()
-                if not key:
-                    continue
-                for variant in _variants(key, alias):
-                    grouped.setdefault(variant, {}).setdefault(alias, [])
-                    if slug not in grouped[variant][alias]:
-                        grouped[variant][alias].append(slug)
+        grouped, canonical = _group_names(glossary)
         # Approved terms that were not imported: their curators chose their aliases.
         curated = {slug for slug, term in glossary.terms.items() if term.status == "approved" and "imported" not in term.tags}
-        self._automaton = ahocorasick.Automaton()
-        for key, by_alias in grouped.items():
-            entries = []
-            for alias, slugs in by_alias.items():
-                acronym = is_acronym(alias)
-                ordinary = (not acronym and " " not in key
-                            and is_ordinary_word(key, curated=all(s in curated for s in slugs)))
-                strong = not ordinary and (acronym or " " in key or key in canonical or len(key) >= 12
-                                           or _is_product_name(alias))
-                entries.append(_Entry(alias, tuple(slugs), acronym, strong, ordinary))
-            self._automaton.add_word(key, (key, tuple(entries)))
-        if grouped:
-            self._automaton.make_automaton()
+        self._automaton = _automaton(_exact_entries(grouped, canonical, curated))
         self._empty = not grouped
         # Names also match in other word forms: 'encrypted at rest' ~ 'encryption at rest', and a one-word
         # name through its derived and inflected forms ('renewed' ~ 'Renewal', 'onboarded' ~ 'Onboarding').
-        self._stemmed = ahocorasick.Automaton()
-        stem_grouped: dict[str, list[_Entry]] = {}
-        for key, by_alias in grouped.items():
-            single = " " not in key
-            if single and (len(key) < 5 or any(is_acronym(a) for a in by_alias)):
-                continue
-            stemmed = " ".join(_stem(w) for w in key.split())
-            if single and len(stemmed) < 4:
-                continue
-            for alias, slugs in by_alias.items():
-                if all(e.alias != alias for e in stem_grouped.get(stemmed, [])):
-                    ordinary = single and is_ordinary_word(key, curated=all(s in curated for s in slugs))
-                    stem_grouped.setdefault(stemmed, []).append(
-                        _Entry(alias, tuple(slugs), False, not single, ordinary, derived=True))
-        for key, entries in stem_grouped.items():
-            self._stemmed.add_word(key, (key, tuple(entries)))
-        if stem_grouped:
-            self._stemmed.make_automaton()
+        stem_grouped = _stemmed_entries(grouped, curated)
+        self._stemmed = _automaton(stem_grouped)
         self._has_stemmed = bool(stem_grouped)
         self._memo = lru_cache(maxsize=MEMO_ENTRIES)(lambda text, limit: tuple(self._spot(text, limit)))
 
@@ -172,41 +197,34 @@ class Spotter:
         return self._spot(text, limit)
 
     def _spot(self, text: str, limit: int) -> list[Spot]:
-        norm, offsets = normalize_with_map(text)
-        lowercase_writer = not any(c.isupper() for c in text)
-        subject = normalize_with_map(question_subject(text))[0].strip()
-        title_case = _mostly_capitalised(text)
-        found: list[tuple[int, int, str, tuple[_Entry, ...]]] = []
-        for end, (key, entries) in self._automaton.iter(norm):
-            start = end - len(key) + 1
-            if (start > 0 and norm[start - 1] != " ") or (end + 1 < len(norm) and norm[end + 1] != " "):
-                continue
-            found.append((offsets[start], offsets[end] + 1, key, entries))
-        found.extend(self._stemmed_matches(text))
+        reading = _Reading.of(text)
+        found = self._exact_matches(text) + self._stemmed_matches(text)
         found.sort(key=lambda f: (f[0], -(f[1] - f[0])))
         spots: list[Spot] = []
         last_end = -1
         for o_start, o_end, key, entries in found:
             if o_start < last_end:
                 continue
-            surface = text[o_start:o_end]
-            accepted = [e for e in entries if _case_ok(e, surface, key, lowercase_writer)]
-            # An everyday word ("order", "company", a word derived from one) in running text is just a word;
-            # it counts when the question is about it or the writer marks it as a term.
-            if accepted and all(e.ordinary or (e.derived and " " not in key and is_ordinary_word(surface))
-                                for e in accepted):
-                asked = normalize_with_map(surface)[0].strip() == subject
-                if not asked and not _marked(text, o_start, o_end, title_case):
-                    continue
+            accepted = _accepted(entries, key, text, o_start, o_end, reading)
             if not accepted:
                 continue
             slugs = tuple(dict.fromkeys(s for e in accepted for s in e.slugs))
-            spots.append(Spot(o_start, o_end, surface, accepted[0].alias, slugs, any(e.strong for e in accepted)))
+            spots.append(Spot(o_start, o_end, text[o_start:o_end], accepted[0].alias, slugs, any(e.strong for e in accepted)))
             last_end = o_end
             if len(spots) >= limit:
                 break
         return spots
 
+    def _exact_matches(self, text: str) -> list[tuple[int, int, str, tuple[_Entry, ...]]]:
+        """Names found as written, on word boundaries, with their offsets in the original text."""
+        norm, offsets = normalize_with_map(text)
+        found = []
+        for end, (key, entries) in self._automaton.iter(norm):
+            start = end - len(key) + 1
+            if (start > 0 and norm[start - 1] != " ") or (end + 1 < len(norm) and norm[end + 1] != " "):
+                continue
+            found.append((offsets[start], offsets[end] + 1, key, entries))
+        return found
 
     def _stemmed_matches(self, text: str) -> list[tuple[int, int, str, tuple[_Entry, ...]]]:
         if not self._has_stemmed:
@@ -239,6 +257,34 @@ _WORD = re.compile(r"[0-9A-Za-z&]+")
 def _same_head(alias: str, head: str) -> bool:
     last = _WORD.findall(alias)[-1].lower()
     return last.removesuffix("s") == head.removesuffix("s") or same_lemma(last, head)
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """What the whole text says about how to read its words: the writer's casing and what it asks about."""
+
+    lowercase_writer: bool
+    subject: str
+    title_case: bool
+
+    @classmethod
+    def of(cls, text: str) -> _Reading:
+        """Read the casing and the subject of `text`."""
+        return cls(not any(c.isupper() for c in text), normalize_with_map(question_subject(text))[0].strip(),
+                   _mostly_capitalised(text))
+
+
+def _accepted(entries: tuple[_Entry, ...], key: str, text: str, start: int, end: int, reading: _Reading) -> list[_Entry]:
+    """The entries a mention stands for: its case rules met, and an everyday word only when asked about or marked."""
+    surface = text[start:end]
+    accepted = [e for e in entries if _case_ok(e, surface, key, reading.lowercase_writer)]
+    # An everyday word ("order", "company", a word derived from one) in running text is just a word;
+    # it counts when the question is about it or the writer marks it as a term.
+    if accepted and all(e.ordinary or (e.derived and " " not in key and is_ordinary_word(surface)) for e in accepted):
+        asked = normalize_with_map(surface)[0].strip() == reading.subject
+        if not asked and not _marked(text, start, end, reading.title_case):
+            return []
+    return accepted
 
 
 _OPENING_QUOTES = "\"'“‘«`*"

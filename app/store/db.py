@@ -141,7 +141,8 @@ class Store:
             rows = list(session.execute(grouped))
             latest = {i: sug for i, sug in session.execute(select(Question.id, Question.suggestions)
                                                            .where(Question.id.in_([r[3] for r in rows])))}
-        return [(q, int(n), _aware(seen), list(latest.get(last) or [])) for q, n, seen, last in rows]
+        return [(q, int(n), _aware(seen), list(latest.get(last) or [])) for q, n, seen, last in rows
+                if q is not None]  # never None (filtered above); narrows the type
 
     def unanswered(self, limit: int = 500) -> list[Question]:
         return self.questions(only_gaps=True, limit=limit)

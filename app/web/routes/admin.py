@@ -86,34 +86,52 @@ def curator(request: Request) -> str:
     """Return who is asking, or refuse: 401 without credentials, 403 with wrong ones, 429 while backing off."""
     settings = request.app.state.settings
     header = settings.admin_trusted_header
-    if header:
-        values = request.headers.getlist(header)
-        if len(values) > 1 or any("," in v for v in values):
-            # A proxy that appends to a client's header would let the client choose who it is.
-            raise HTTPException(400, f"{header} was sent more than once; the proxy must replace it, not append")
-        user = values[0].strip() if values else ""
-        if user and (not settings.admin_users or any(_same(user, u) for u in settings.admin_users)):
-            return user
+    user = _trusted_user(request, header, settings.admin_users) if header else None
+    if user:
+        return user
     token = settings.admin_token
     auth = request.headers.get("authorization", "")
     bearer = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
     cookie = "" if bearer else request.cookies.get(COOKIE, "")
-    if (bearer or cookie) and token:
-        _throttled(request)
-        revoked = request.app.state.__dict__.get("admin_revoked", {})
-        if (bearer and _same(bearer, token)) or (cookie and session_nonce(cookie, token, revoked)):
-            return "token"
-        if bearer:  # an expired or revoked cookie is not a guess; a wrong token is
-            request.app.state.auth_throttle.failed(_client(request))
+    if (bearer or cookie) and token and _token_accepted(request, token, bearer, cookie):
+        return "token"
+    raise _refusal(token, header, bearer, cookie)
+
+
+def _trusted_user(request: Request, header: str, allowed: list[str]) -> str | None:
+    """The user the trusted proxy header names, when it is sent once and the user is allowed."""
+    values = request.headers.getlist(header)
+    if len(values) > 1 or any("," in v for v in values):
+        # A proxy that appends to a client's header would let the client choose who it is.
+        raise HTTPException(400, f"{header} was sent more than once; the proxy must replace it, not append")
+    user = values[0].strip() if values else ""
+    if user and (not allowed or any(_same(user, u) for u in allowed)):
+        return user
+    return None
+
+
+def _token_accepted(request: Request, token: str, bearer: str, cookie: str) -> bool:
+    """Check the bearer token or the session cookie (429 while backing off); count a wrong token as a failure."""
+    _throttled(request)
+    revoked = request.app.state.__dict__.get("admin_revoked", {})
+    if (bearer and _same(bearer, token)) or (cookie and session_nonce(cookie, token, revoked)):
+        return True
+    if bearer:  # an expired or revoked cookie is not a guess; a wrong token is
+        request.app.state.auth_throttle.failed(_client(request))
+    return False
+
+
+def _refusal(token: str, header: str, bearer: str, cookie: str) -> HTTPException:
+    """The error for a request not signed in: disabled views, a wrong token, an ended session, or no credentials."""
     if not token and not header:
-        raise HTTPException(403, "the curator views are disabled: set GLOSSARY_ADMIN_TOKEN or GLOSSARY_ADMIN_TRUSTED_HEADER")
+        return HTTPException(403, "the curator views are disabled: set GLOSSARY_ADMIN_TOKEN or GLOSSARY_ADMIN_TRUSTED_HEADER")
     if bearer:
-        raise HTTPException(403, "wrong admin token")
+        return HTTPException(403, "wrong admin token")
     if cookie:
-        raise HTTPException(401, "your curator session has ended; sign in again at /admin/login",
-                            headers={"WWW-Authenticate": "Bearer"})
-    raise HTTPException(401, "curator sign-in required (Authorization: Bearer <GLOSSARY_ADMIN_TOKEN>)",
-                        headers={"WWW-Authenticate": "Bearer"})
+        return HTTPException(401, "your curator session has ended; sign in again at /admin/login",
+                             headers={"WWW-Authenticate": "Bearer"})
+    return HTTPException(401, "curator sign-in required (Authorization: Bearer <GLOSSARY_ADMIN_TOKEN>)",
+                         headers={"WWW-Authenticate": "Bearer"})
 
 
 Curator = Annotated[str, Depends(curator)]
