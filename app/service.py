@@ -15,9 +15,9 @@ from app.annotate import spot_texts
 from app.answer.conversation import Conversation
 from app.answer.followups import followups, handoff
 from app.answer.pipeline import Answer, record_turn
-from app.answer.point import first_sentences
 from app.glossary.model import SECTION_TITLES, Term
 from app.policy import Case
+from app.text import first_sentences
 from app.resources import Resources
 from app.schemas import (
     AskRequest, AskResponse, CaseFacts, Handoff, CaseOut, CaseRequirement, FeedbackRequest, FeedbackResponse, Hit, SearchResponse,

@@ -37,11 +37,14 @@ def slugify(text: str, default: str = "") -> str:
     return slug or default
 
 
+def sentences(markdown: str) -> list[str]:
+    """The sentences of glossary prose (written by curators), each on one line."""
+    return [part for part in _SENTENCE.split(" ".join(markdown.split())) if part]
+
+
 def first_sentences(markdown: str, count: int = 1) -> str:
     """Return the first `count` sentences of glossary prose (written by curators), on one line."""
-    text = " ".join(markdown.split())
-    parts = _SENTENCE.split(text)
-    return " ".join(parts[:count])
+    return " ".join(sentences(markdown)[:count])
 
 
 def first_sentence(text: str, limit: int = 300) -> str:

@@ -8,7 +8,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.answer import point
-from app.config import Settings
 from app.main import create_app
 from app.render import more_marker, to_html
 from tests.fakes import FakeEmbedder

@@ -9,7 +9,6 @@ from typing import Callable
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from app.answer import point
-from app.answer.point import first_sentences
 from app.glossary.model import SECTION_TITLES, Glossary, Term
 from app.render import escape_markdown, more_marker
 from app.search.spotter import Spotter

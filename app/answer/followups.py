@@ -36,27 +36,37 @@ def followups(glossary: Glossary, intent: str, focus: list[str], question: str, 
     terms = [glossary.terms[s] for s in focus if s in glossary.terms]
     if not terms or intent == "unknown":
         return []
-    out: list[str] = []
-    if intent == "clarify":  # one choice per sense, asked in full so the answer is certain
-        out = [f"What is {t.term} ({'procurement' if t.domain == 'procurement' else 'IT' if t.domain == 'it' else 'both'})?"
-               for t in terms]
-        return out[:4]
+    if intent == "clarify":
+        return _sense_choices(terms)
     if intent == "explain":
-        for t in terms[:MAX_FOLLOWUPS]:
-            out.append(f"What does {t.term} mean for us?")
-        return out
+        return [f"What does {t.term} mean for us?" for t in terms[:MAX_FOLLOWUPS]]
     if intent == "compare":
-        related = [s for t in terms for s in t.related if s not in focus and s in glossary.terms]
-        out += [_what_is(glossary.terms[s]) for s in dict.fromkeys(related)][:2]
-        out += _typical(terms[0], asked)[:1]
-        return out[:MAX_FOLLOWUPS]
-    term = terms[0]
-    out += _typical(term, asked)[:1]
-    related = [glossary.terms[s] for s in term.related if s in glossary.terms]
-    if related:
-        out.append(f"What's the difference between {term.term} and {related[0].term}?")
-    if len(related) > 1:
-        out.append(_what_is(related[1]))
+        return _after_compare(glossary, terms, focus, asked)
+    return _after_define(glossary, terms[0], asked)
+
+
+def _sense_choices(terms: list[Term]) -> list[str]:
+    """One choice per sense of an acronym, asked in full so the answer is certain."""
+    return [f"What is {t.term} ({'procurement' if t.domain == 'procurement' else 'IT' if t.domain == 'it' else 'both'})?"
+            for t in terms][:4]
+
+
+def _after_compare(glossary: Glossary, terms: list[Term], focus: list[str], asked: str) -> list[str]:
+    """What the compared terms are next to, and one typical question about the first."""
+    related = [s for t in terms for s in t.related if s not in focus and s in glossary.terms]
+    out = [_what_is(glossary.terms[s]) for s in dict.fromkeys(related)][:2]
+    out += _typical(terms[0], asked)[:1]
+    return out[:MAX_FOLLOWUPS]
+
+
+def _after_define(glossary: Glossary, term: Term, asked: str) -> list[str]:
+    """A typical can-I question about the term, how it differs from a related one, and another related term."""
+    out = _typical(term, asked)[:1]
+    neighbours = [glossary.terms[s] for s in term.related if s in glossary.terms]
+    if neighbours:
+        out.append(f"What's the difference between {term.term} and {neighbours[0].term}?")
+    if len(neighbours) > 1:
+        out.append(_what_is(neighbours[1]))
     return [q for q in dict.fromkeys(out) if normalize(q) != asked][:MAX_FOLLOWUPS]
 
 

@@ -10,18 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
+from app.text import first_sentences, sentences
 
-
-def sentences(markdown: str) -> list[str]:
-    """The sentences of a section, each on one line."""
-    text = " ".join(markdown.split())
-    return [part for part in _SENTENCE.split(text) if part]
-
-
-def first_sentences(markdown: str, count: int = 1) -> str:
-    """Return the first `count` sentences of a section, on one line."""
-    return " ".join(sentences(markdown)[:count])
 
 # "What is X?", "what does X stand for", "define X": the asker wants the meaning, so the summary leads.
 DEFINITIONAL = re.compile(
@@ -107,16 +97,7 @@ def verdict(question: str, rules: str) -> str | None:
     uppers = sorted({t.value for t in limits if t.kind == "upper"})
     lowers = sorted({t.value for t in limits if t.kind == "lower"})
     if kind == "permission":
-        over = [v for v in uppers if amount > v]
-        if over:
-            return f"**No** — {said} is above the {money_text(over[0], currency)} limit in our rules."
-        triggered = [t for t in limits if t.kind == "lower" and amount >= t.value]
-        if triggered:
-            return f"**It depends** — at {said}, {_lower_first(triggered[-1].sentence)}"
-        if uppers:
-            return (f"**Yes**, as far as the amount goes — {said} is within the {money_text(uppers[0], currency)} "
-                    "limit; the other conditions below still apply.")
-        return f"**Yes**, as far as the amount goes — {said} is below the {money_text(lowers[0], currency)} threshold."
+        return _permission(amount, said, currency, limits, uppers, lowers)
     # requirement: "do I need X for $12,000?" -> does the rule's threshold apply at that amount?
     if lowers:
         reached = [v for v in lowers if amount >= v]
@@ -124,6 +105,20 @@ def verdict(question: str, rules: str) -> str | None:
             return f"**Yes** — {said} is at or above the {money_text(reached[-1], currency)} threshold in our rules."
         return f"**No** — {said} is below the {money_text(lowers[0], currency)} threshold in our rules."
     return f"**It depends** — {_lower_first(limits[0].sentence)}"
+
+
+def _permission(amount: float, said: str, currency: str, limits: list, uppers: list[float], lowers: list[float]) -> str:
+    """Can I …? — no above a limit, it depends where a threshold is reached, else yes as far as the amount goes."""
+    over = [v for v in uppers if amount > v]
+    if over:
+        return f"**No** — {said} is above the {money_text(over[0], currency)} limit in our rules."
+    triggered = [t for t in limits if t.kind == "lower" and amount >= t.value]
+    if triggered:
+        return f"**It depends** — at {said}, {_lower_first(triggered[-1].sentence)}"
+    if uppers:
+        return (f"**Yes**, as far as the amount goes — {said} is within the {money_text(uppers[0], currency)} "
+                "limit; the other conditions below still apply.")
+    return f"**Yes**, as far as the amount goes — {said} is below the {money_text(lowers[0], currency)} threshold."
 
 
 def _lower_first(sentence: str) -> str:
@@ -186,24 +181,31 @@ def conflicts(text: str, at: int, rules: str, window: int = 250) -> list[tuple[s
     characters either side) against our rule's number of that unit, preferring one stated as a
     bound ("at most", "at least"). A number within our bound, or equal to ours, is no conflict.
     """
-    start = max(text.rfind(". ", 0, at), text.rfind("\n", 0, at), at - window) + 1
-    stops = [i for i in (text.find(". ", at), text.find("\n", at)) if i != -1]
-    stop = min(stops + [at + window])
-    near = numbers(text[start:stop])
-    ours_all = []
-    for sentence in sentences(rules):
-        ours_all += [(n, _bound(sentence[: n.start]), sentence) for n in numbers(sentence)]
+    near = numbers(_sentence_around(text, at, window))
+    ours_all = [(n, _bound(sentence[: n.start]), sentence) for sentence in sentences(rules) for n in numbers(sentence)]
     notes = []
     for unit in dict.fromkeys(n.unit for n in near):
         theirs = next(n for n in near if n.unit == unit)
         ours = [o for o in ours_all if o[0].unit == unit]
-        if not ours:
-            continue
-        mine, bound, sentence = next((o for o in ours if o[1]), ours[0])
-        if theirs.value == mine.value or (bound == "most" and theirs.value <= mine.value) or (
-                bound == "least" and theirs.value >= mine.value):
-            continue
-        what = {"most": "we accept at most", "least": "we require at least"}.get(bound or "", "our rule says")
-        suffix = "%" if unit == "percent" else " days"
-        notes.append((f"the text says {_num(theirs.value)}{suffix}; {what} {_num(mine.value)}{suffix}", sentence))
+        if ours:
+            note = _conflict_note(theirs, *next((o for o in ours if o[1]), ours[0]), unit)
+            if note:
+                notes.append(note)
     return notes
+
+
+def _sentence_around(text: str, at: int, window: int) -> str:
+    """The sentence (or line) of `text` around position `at`, at most `window` characters either side."""
+    start = max(text.rfind(". ", 0, at), text.rfind("\n", 0, at), at - window) + 1
+    stops = [i for i in (text.find(". ", at), text.find("\n", at)) if i != -1]
+    return text[start:min(stops + [at + window])]
+
+
+def _conflict_note(theirs, mine, bound: str | None, sentence: str, unit: str) -> tuple[str, str] | None:
+    """(note, our sentence) when their number goes past ours; None when it is within our bound or equal."""
+    if theirs.value == mine.value or (bound == "most" and theirs.value <= mine.value) or (
+            bound == "least" and theirs.value >= mine.value):
+        return None
+    what = {"most": "we accept at most", "least": "we require at least"}.get(bound or "", "our rule says")
+    suffix = "%" if unit == "percent" else " days"
+    return f"the text says {_num(theirs.value)}{suffix}; {what} {_num(mine.value)}{suffix}", sentence

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from app import service
 from app.config import Settings
 from app.web import ratelimit, views
-from app.web.deps import ResourcesDep, SettingsDep, StateDep
+from app.web.deps import ResourcesDep, StateDep
 from app.schemas import AskRequest, FeedbackRequest
 from app.service import ServiceError
 from app.state import AppState
