@@ -13,6 +13,7 @@ from app.answer.point import question_kind
 from app.glossary.model import Glossary, Term, normalize
 
 MAX_FOLLOWUPS = 3
+MAX_CHOICES = 4
 MAX_CHARS = 110  # a chip is a button: long questions do not fit one
 PAYMENTS = re.compile(r"\b(invoices?|invoic\w+|pay|paid|payments?|bills?|billed|remittance|refunds?|credit notes?)\b", re.I)
 
@@ -37,17 +38,15 @@ def followups(glossary: Glossary, intent: str, focus: list[str], question: str, 
     if not terms or intent == "unknown":
         return []
     out: list[str] = []
-    if intent == "clarify":  # one choice per sense, asked in full so the answer is certain
-        out = [f"What is {t.term} ({'procurement' if t.domain == 'procurement' else 'IT' if t.domain == 'it' else 'both'})?"
-               for t in terms]
-        return out[:4]
+    if intent == "clarify":  # the choices are the answer's `choices`, offered once
+        return []
     if intent == "explain":
         for t in terms[:MAX_FOLLOWUPS]:
             out.append(f"What does {t.term} mean for us?")
         return out
     if intent == "compare":
-        related = [s for t in terms for s in t.related if s not in focus and s in glossary.terms]
-        out += [_what_is(glossary.terms[s]) for s in dict.fromkeys(related)][:2]
+        nearby = [s for t in terms for s in t.related if s not in focus and s in glossary.terms]
+        out += [_what_is(glossary.terms[s]) for s in dict.fromkeys(nearby)][:2]
         out += _typical(terms[0], asked)[:1]
         return out[:MAX_FOLLOWUPS]
     term = terms[0]
@@ -58,6 +57,18 @@ def followups(glossary: Glossary, intent: str, focus: list[str], question: str, 
     if len(related) > 1:
         out.append(_what_is(related[1]))
     return [q for q in dict.fromkeys(out) if normalize(q) != asked][:MAX_FOLLOWUPS]
+
+
+def choices(glossary: Glossary, intent: str, focus: list[str]) -> list[dict]:
+    """The answers to "which one?": each choice's term and the reply its chip sends (the term's name).
+
+    Sent in the same conversation the reply continues the question that was asked (app/answer/intent.py,
+    `chosen_among`); on its own it still asks about the chosen term.
+    """
+    if intent != "clarify":
+        return []
+    terms = [glossary.terms[s] for s in focus if s in glossary.terms]
+    return [{"slug": t.slug, "term": t.term, "domain": t.domain, "question": t.term} for t in terms[:MAX_CHOICES]]
 
 
 def handoff(glossary: Glossary, *, question: str, audience: str | None, slugs: list[str], confident: bool,
