@@ -25,7 +25,7 @@
   var TIMEOUT_MS = 20000;
   var INTENTS = {
     "define": "Definition", "compare": "Comparison", "explain": "Terms in your text", "follow-up": "Follow-up",
-    "clarify": "Which one do you mean?", "unknown": "Not in the glossary yet"
+    "clarify": "Which one do you mean?", "unknown": "Not in the glossary yet", "not-glossary": "Not a glossary question"
   };
   var reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
   var maxChars = parseInt(textarea.getAttribute("data-max-chars"), 10) || 4000;
