@@ -178,7 +178,7 @@ def explain(question: Question, found: Understanding, ctx: AskContext) -> Answer
         if not single:
             other_senses.extend(s for s in spot.slugs if s != slug and s not in other_senses)
         if slug not in seen and (spot.strong or not many):
-            add(slug, spot.start, spot.surface, spot.strong, NAMED_EVIDENCE if spot.strong else WEAK_EVIDENCE)
+            add(slug, spot.start, spot.surface, spot.strong, named_evidence(spot.strong))
     # Clauses that describe a term without naming it ("can export all our data at contract end").
     for at, slug, similarity in described_terms(text, ranking, ctx.retriever):
         if slug not in seen:
@@ -188,9 +188,14 @@ def explain(question: Question, found: Understanding, ctx: AskContext) -> Answer
     markdown, terms = ctx.composer.compose("explain", found=found_terms,
                                            ambiguous=[s for s in other_senses if s not in seen], question=text)
     # The evidence used is each term's: a name in the text, or a clause's similarity to the term.
-    confidence = sum(f["evidence"] for f in found_terms) / len(found_terms) if found_terms else 0.0
+    confidence = float(np.mean([f["evidence"] for f in found_terms])) if found_terms else 0.0
     return finish(Intent.EXPLAIN, confidence, markdown, terms, [f["term"].slug for f in found_terms],
                   confidence >= ctx.threshold)
+
+
+def named_evidence(strong: bool) -> float:
+    """How sure a term found by its name in a pasted text is: a strong spot is, an everyday word is not."""
+    return NAMED_EVIDENCE if strong else WEAK_EVIDENCE
 
 
 def _clauses(text: str, ranking: Ranking) -> list[tuple[int, str]]:
