@@ -206,6 +206,10 @@ def ask(question: str, audience: Optional[str] = typer.Option(None, help="procur
     else:
         typer.echo(f"[{data['intent']}, confident={data['confident']} ({data['confidence']:.2f})]\n")
         typer.echo(data["answer_markdown"])
+        if data.get("suggestions"):  # shown once: the answer's text no longer repeats them
+            typer.echo("Did you mean: " + " · ".join(h["term"] for h in data["suggestions"]))
+        if data.get("choices"):
+            typer.echo("Choose one: " + " · ".join(c["term"] for c in data["choices"]))
 
 
 @cli.command("eval")

@@ -127,6 +127,15 @@ class Handoff(BaseModel):
     url: str = Field(description="A mailto: link with the question as its subject.")
 
 
+class Choice(BaseModel):
+    """One answer to "which one do you mean?"."""
+
+    slug: str
+    term: str
+    domain: str
+    question: str = Field(description="What choosing it sends: a reply that continues the conversation.")
+
+
 class AskResponse(BaseModel):
     conversation_id: str
     turn: int
@@ -142,6 +151,8 @@ class AskResponse(BaseModel):
                                                    "a term, a payment route, a kind of purchase or data); a follow-up "
                                                    "such as 'and if it's $120k?' recomputes from the previous turn's facts.")
     followups: list[str] = Field(default_factory=list, description="Two or three questions worth asking next.")
+    choices: list[Choice] = Field(default_factory=list, description="For a clarify answer: the terms to choose from, "
+                                                                     "each with the reply its chip sends in this conversation.")
     handoff: Handoff | None = Field(None, description="A person to ask, when the answer is a refusal or uncertain.")
 
 

@@ -13,14 +13,14 @@ import logging
 
 from app.annotate import spot_texts
 from app.answer.conversation import Conversation
-from app.answer.followups import followups, handoff
+from app.answer.followups import choices, followups, handoff
 from app.answer.pipeline import Answer, record_turn
 from app.glossary.model import SECTION_TITLES, Term
 from app.policy import Case
 from app.text import first_sentences
 from app.resources import Resources
 from app.schemas import (
-    AskRequest, AskResponse, CaseFacts, Handoff, CaseOut, CaseRequirement, FeedbackRequest, FeedbackResponse, Hit, SearchResponse,
+    AskRequest, AskResponse, CaseFacts, Choice, Handoff, CaseOut, CaseRequirement, FeedbackRequest, FeedbackResponse, Hit, SearchResponse,
     SpotOut, SpotRequest, SpotResponse,
     SpotTerm, TermLink,
 )
@@ -110,6 +110,7 @@ def answer(state: AppState, request: AskRequest, *, record_as: str | None = None
         suggestions=[hit(resources, terms[s]) for s in result.suggestions],
         case=case_out(resources, result.case) if result.case else None,
         followups=followups(glossary, result.intent.value, result.focus, question, audience),
+        choices=[Choice(**c) for c in choices(glossary, result.intent.value, result.focus)],
         handoff=Handoff(**person) if person else None,
     )
     return response, result

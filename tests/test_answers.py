@@ -129,3 +129,84 @@ def test_terms_inside_email_addresses_are_not_linked():
     out = linker.autolink("Write to sso@testco.example or see https://testco.example/sso-help; SSO is required.")
     assert "sso@testco.example" in out and "https://testco.example/sso-help" in out
     assert out.endswith("[SSO](/terms/single-sign-on) is required.")
+
+
+# Issue 17: follow-ups resolve against every term of the previous answer; "which one?" continues.
+PASTE = ("Hi team, the supplier's MSA is signed. Please raise a purchase order before the SOW starts, "
+         "and make sure single sign-on is configured before go-live.")
+
+
+def test_follow_up_after_a_paste_picks_the_term_that_fits_it(client):
+    first = ask(client, PASTE, audience="it")
+    assert first["terms"][0]["slug"] == "master-services-agreement"  # the first listed is not the one asked about
+    second = ask(client, "Who approves it?", audience="it", conversation_id=first["conversation_id"])
+    assert second["intent"] == "follow-up" and slugs(second)[0] == "purchase-order", second["answer_markdown"]
+    assert "three quotes" in second["answer_markdown"]
+
+
+def test_follow_up_that_fits_several_terms_asks_which_one_and_the_reply_continues(client):
+    first = ask(client, PASTE, audience="it")
+    cid = first["conversation_id"]
+    which = ask(client, "how many quotes does that need?", audience="it", conversation_id=cid)
+    assert which["intent"] == "clarify" and which["followups"] == []
+    names = [c["term"] for c in which["choices"]]
+    assert len(names) >= 2 and "Purchase Order" in names and set(slugs(which)) <= set(PASTE_TERMS)
+    assert all(c["question"] == c["term"] for c in which["choices"])
+    assert "fits more than one of the terms" in which["answer_markdown"]
+    # Choosing one answers the question asked before it, about the chosen term, in the same conversation.
+    picked = ask(client, "Purchase Order", audience="it", conversation_id=cid)
+    assert picked["intent"] == "follow-up" and slugs(picked)[0] == "purchase-order"
+    assert "three quotes" in picked["answer_markdown"] and picked["confident"] is True
+
+
+PASTE_TERMS = ["master-services-agreement", "purchase-order", "statement-of-work", "single-sign-on"]
+
+
+@pytest.mark.parametrize("reply, expected", [
+    ("the software one", "product-owner"), ("the procurement one", "purchase-order"),
+    ("the second one", "purchase-order"), ("Product Owner", "product-owner"),
+])
+def test_a_reply_to_which_one_picks_its_choice(client, reply, expected):
+    which = ask(client, "What is a PO?")
+    assert which["intent"] == "clarify"
+    assert [c["slug"] for c in which["choices"]] == ["product-owner", "purchase-order"]
+    data = ask(client, reply, conversation_id=which["conversation_id"])
+    assert data["intent"] == "define" and slugs(data)[0] == expected and data["confident"] is True
+
+
+def test_a_new_question_after_which_one_is_not_taken_for_a_choice(client):
+    first = ask(client, PASTE, audience="it")
+    which = ask(client, "how many quotes does that need?", audience="it", conversation_id=first["conversation_id"])
+    assert which["intent"] == "clarify" and "Statement of Work" not in [c["term"] for c in which["choices"]]
+    data = ask(client, "Statement of Work", audience="it", conversation_id=first["conversation_id"])
+    assert data["intent"] == "define" and slugs(data)[0] == "statement-of-work"
+
+
+def test_an_acronym_decided_by_context_names_its_other_sense(client):
+    md = ask(client, "What is a PO?", audience="it")["answer_markdown"]
+    assert "PO here means Product Owner; in procurement it can also mean [Purchase Order](/terms/purchase-order)." in md
+    assert md.count("](/terms/purchase-order)") == 1
+
+
+def test_confidence_is_the_one_that_decided_and_confident_follows_the_threshold(client):
+    threshold = client.app.state.settings.confidence_threshold
+    first = ask(client, "What is a purchase order?", audience="it")
+    second = ask(client, "And who approves it?", audience="it", conversation_id=first["conversation_id"])
+    # The rules section answered it, on the previous term: that answer's confidence is carried.
+    assert second["confidence"] == first["confidence"] and second["confident"] is True
+    for data in (first, second, ask(client, PASTE, audience="it"),
+                 ask(client, "Where can I park my bicycle near the canteen?")):
+        assert data["confident"] == (data["confidence"] >= threshold), data
+    # A follow-up that fits nothing: not confident, and it says so by linking nothing.
+    vague = ask(client, "And how would we spot it?", audience="it", conversation_id=first["conversation_id"])
+    assert vague["confident"] == (vague["confidence"] >= threshold)
+    assert vague["terms"] == [] or vague["confident"]
+
+
+def test_did_you_mean_is_shown_once(client):
+    question = "Can you reset my SSO password? I'm locked out."
+    data = ask(client, question)
+    assert [s["term"] for s in data["suggestions"]] == ["Single Sign-On"]
+    assert "/terms/single-sign-on" not in data["answer_markdown"]  # offered as a chip, not again in the text
+    html = client.post("/", data={"question": question}).text
+    assert html.count('value="What is Single Sign-On?"') == 1 and "/terms/single-sign-on" not in data["answer_html"]

@@ -313,3 +313,28 @@ def test_widget_marks_on_touch_first_tap_shows_second_follows(browser, service, 
     assert opened.value.url.endswith("/terms/statement-of-work")
     assert console.errors == []
     context.close()
+
+
+def test_which_one_offers_choice_chips_that_continue_the_conversation(page, service, sites):
+    page.goto(service.url + "/")
+    answer = ask(page, "What is a PO?", 0)
+    chips = answer.locator(".choices .chip-choice")
+    expect(chips).to_have_count(2)
+    assert sorted(chips.all_inner_texts()) == ["Product Owner", "Purchase Order"]
+    assert answer.locator(".followups").is_hidden()  # the choices are offered once
+    answer.locator(".choices .chip-choice", has_text="Purchase Order").click()
+    second = page.locator(ANSWER).nth(1)
+    second.wait_for()
+    assert page.locator(".turn-question .bubble").nth(1).inner_text() == "Purchase Order"
+    assert second.get_attribute("data-turn") == "2"
+    assert second.locator(".answer-body strong a").first.get_attribute("href") == "/terms/purchase-order"
+    # A reload keeps the choices (the turns are kept for the session).
+    page.reload()
+    expect(page.locator(".log .answer").first.locator(".choices .chip-choice")).to_have_count(2)
+    # In the widget too: "the software one" after the chips answers the IT sense.
+    frame = open_widget(page, service, sites, "/w-choices", attrs="")
+    answer = ask(frame, "What is a PO?", 0)
+    expect(answer.locator(".choices .chip-choice")).to_have_count(2)
+    second = ask(frame, "the software one", 1)
+    assert second.locator(".answer-body strong a").first.get_attribute("href") == "/terms/product-owner"
+    assert page.console.errors == []

@@ -17,6 +17,7 @@ class Turn:
     focus: list[str]  # the slugs the answer was about, most relevant first
     audience: str | None = None
     facts: dict | None = None  # the case facts the answer used (app/policy), so "and if it's $120k?" can follow on
+    confidence: float | None = None  # the answer's confidence, carried by a follow-up that stays on its term
 
 
 @dataclass

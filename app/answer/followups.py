@@ -13,6 +13,7 @@ from app.answer.point import question_kind
 from app.glossary.model import Glossary, Term, normalize
 
 MAX_FOLLOWUPS = 3
+MAX_CHOICES = 4
 MAX_CHARS = 110  # a chip is a button: long questions do not fit one
 PAYMENTS = re.compile(r"\b(invoices?|invoic\w+|pay|paid|payments?|bills?|billed|remittance|refunds?|credit notes?)\b", re.I)
 
@@ -36,19 +37,13 @@ def followups(glossary: Glossary, intent: str, focus: list[str], question: str, 
     terms = [glossary.terms[s] for s in focus if s in glossary.terms]
     if not terms or intent == "unknown":
         return []
-    if intent == "clarify":
-        return _sense_choices(terms)
+    if intent == "clarify":  # the choices are the answer's `choices`, offered once
+        return []
     if intent == "explain":
         return [f"What does {t.term} mean for us?" for t in terms[:MAX_FOLLOWUPS]]
     if intent == "compare":
         return _after_compare(glossary, terms, focus, asked)
     return _after_define(glossary, terms[0], asked)
-
-
-def _sense_choices(terms: list[Term]) -> list[str]:
-    """One choice per sense of an acronym, asked in full so the answer is certain."""
-    return [f"What is {t.term} ({'procurement' if t.domain == 'procurement' else 'IT' if t.domain == 'it' else 'both'})?"
-            for t in terms][:4]
 
 
 def _after_compare(glossary: Glossary, terms: list[Term], focus: list[str], asked: str) -> list[str]:
@@ -68,6 +63,18 @@ def _after_define(glossary: Glossary, term: Term, asked: str) -> list[str]:
     if len(neighbours) > 1:
         out.append(_what_is(neighbours[1]))
     return [q for q in dict.fromkeys(out) if normalize(q) != asked][:MAX_FOLLOWUPS]
+
+
+def choices(glossary: Glossary, intent: str, focus: list[str]) -> list[dict]:
+    """The answers to "which one?": each choice's term and the reply its chip sends (the term's name).
+
+    Sent in the same conversation the reply continues the question that was asked (app/answer/intent.py,
+    `chosen_among`); on its own it still asks about the chosen term.
+    """
+    if intent != "clarify":
+        return []
+    terms = [glossary.terms[s] for s in focus if s in glossary.terms]
+    return [{"slug": t.slug, "term": t.term, "domain": t.domain, "question": t.term} for t in terms[:MAX_CHOICES]]
 
 
 def handoff(glossary: Glossary, *, question: str, audience: str | None, slugs: list[str], confident: bool,

@@ -8,17 +8,18 @@ registered in HANDLERS, a template, and its cue in app/answer/intent.py.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Callable
 
 import numpy as np
 
 from app.answer.compose import audience_sections
 from app.answer.context import Answer, AskContext, Intent
-from app.answer.intent import ALTERNATIVE_GAP, Question, Understanding, sense_for
+from app.answer.intent import ALTERNATIVE_GAP, RULES_CUE, Question, Understanding, sense_for
 from app.glossary.model import SECTION_TITLES
 from app.render import to_html
 from app.text import AUDIENCES, first_sentences
-from app.search.retrieve import Ranking, Retriever
+from app.search.retrieve import Candidate, Ranking, Retriever
 
 # Conversation context: terms related to the previous answer get this much extra score.
 RELATED_BOOST = 0.12
@@ -29,9 +30,14 @@ SUGGESTION_FLOOR = 0.35  # nearest terms below this dense similarity are not wor
 # ("can export all our data as CSV at contract end" -> Data Portability), the best wrong one 0.567
 # ("keys are vendor-managed" -> License Key); 0.6 keeps the first and drops the second.
 DESCRIBED_MIN = 0.6
+# An explain answer's confidence is the mean evidence of its terms: a term named in the text (a strong spot)
+# is as sure as it gets; a weak one (an everyday word that is also a term's name) is a coin toss; a term only
+# described gets the retriever's calibrated confidence for its clause's similarity.
+NAMED_EVIDENCE = 1.0
+WEAK_EVIDENCE = 0.5
 
 SECTION_CUES = [
-    ("rules", re.compile(r"\b(who (signs|approves|decides|owns|pays)|approv\w*|sign\w*|rule|policy|allowed|threshold|limit|how much|need to)\b", re.I)),
+    ("rules", RULES_CUE),
     ("it", re.compile(r"\b(for it|for us in it|engineer\w*|technical\w*|configure)\b", re.I)),
     ("procurement", re.compile(r"\b(procurement|buyer|contract|negotiat\w*|vendor ask)\b", re.I)),
     ("example", re.compile(r"\b(example|for instance|such as)\b", re.I)),
@@ -41,11 +47,16 @@ _CLAUSE = re.compile(r"(?<=[.?!;:])\s+|,\s*|\s+(?:and|but|so|while|because|with)
 Handler = Callable[[Question, Understanding, AskContext], Answer]
 
 
-def finish(intent: Intent, ranking: Ranking, markdown: str, terms: list[str], focus: list[str], confident: bool,
+def finish(intent: Intent, confidence: float, markdown: str, terms: list[str], focus: list[str], confident: bool,
            suggestions: list[str] | None = None) -> Answer:
-    """The Answer for a composed reply; an answer that is not confident links no terms."""
-    return Answer(intent, confident, round(ranking.confidence, 4), markdown, to_html(markdown),
+    """The Answer for a composed reply, with the confidence that decided it; one that is not confident links no terms."""
+    return Answer(intent, confident, round(confidence, 4), markdown, to_html(markdown),
                   terms if confident else [], list(suggestions or []), focus)
+
+
+def decided(found: Understanding) -> float:
+    """The confidence of the evidence that decided the answer: what understand() found, else the ranking's."""
+    return found.ranking.confidence if found.confidence is None else found.confidence
 
 
 def alternatives(ranking: Ranking, focus: list[str], limit: int = 2) -> list[str]:
@@ -70,39 +81,70 @@ def section_focus(question: str) -> str | None:
 def define(question: Question, found: Understanding, ctx: AskContext) -> Answer:
     """One term: its definition, the asker's section(s) and near alternatives."""
     t = ctx.glossary.terms[found.focus[0]]
+    spot = found.ambiguous
+    other_senses = [ctx.glossary.terms[s] for s in spot.slugs if s != t.slug] if spot else []
     markdown, terms = ctx.composer.compose(
         "define", t=t, audience=question.audience, sections=audience_sections(t, question.audience),
-        alternatives=alternatives(found.ranking, [t.slug]), question=question.text,
+        alternatives=alternatives(found.ranking, [t.slug] + [o.slug for o in other_senses]), question=question.text,
+        acronym=spot.surface if spot else None, other_senses=other_senses,
     )
-    return finish(Intent.DEFINE, found.ranking, markdown, terms, [t.slug], True)
+    confidence = decided(found)
+    return finish(Intent.DEFINE, confidence, markdown, terms, [t.slug], confidence >= ctx.threshold)
 
 
 def follow_up(question: Question, found: Understanding, ctx: AskContext) -> Answer:
-    """A follow-up, read in the light of the previous answer's term."""
+    """A follow-up, read in the light of the previous answer's term (or of the term chosen after "which one?")."""
     prev_term = found.previous
     assert prev_term is not None  # understand() only detects a follow-up with a previous term
-    text, retriever, ranking = question.text, ctx.retriever, found.ranking
+    # A reply to "which one?" answers the question that was asked before it, about the chosen term.
+    text = found.pending or question.text
     section = section_focus(text)
-    t = prev_term
-    others: list[str] = []
+    t, others = prev_term, []
+    confidence = found.confidence  # staying on the previous term: that answer's confidence, unless reread below
     if not (section and len(text.split()) <= 8):
-        # "How would we spot it?" -> "Maverick Spend: how would we spot it?"
-        blended = found.vector + retriever.embed(f"{prev_term.term}: {text}")
-        vector = blended / max(float(np.linalg.norm(blended)), 1e-9)
-        boost = {slug: RELATED_BOOST for slug in prev_term.related}
-        boost[prev_term.slug] = -PREVIOUS_PENALTY
-        ranking = retriever.rank(text, vector=vector, boost=boost)
+        ranking = _reread(text, found, ctx)
         top = ranking.top
-        if top is not None and top.slug != prev_term.slug and ranking.confidence >= ctx.threshold:
-            t = ctx.glossary.terms[top.slug]
-            section = None
+        chosen = found.pending is not None  # the asker chose the term: the answer stays on it
+        if not chosen and top is not None and top.slug != prev_term.slug and ranking.confidence >= ctx.threshold:
+            t, section, confidence = ctx.glossary.terms[top.slug], None, ranking.confidence
+        elif not chosen or confidence is None:
+            # Staying on the previous term: as sure as that answer was, and as the follow-up fits the term.
+            own = _own_confidence(ranking, prev_term.slug, ctx.retriever)
+            confidence = own if confidence is None else min(confidence, own)
         others = alternatives(ranking, [t.slug, prev_term.slug])
+    if confidence is None:
+        confidence = found.ranking.confidence
     markdown, terms = ctx.composer.compose(
         "followup", t=t, previous=prev_term, audience=question.audience,
         sections=audience_sections(t, question.audience), focus_section=section, alternatives=others,
         question=text,
     )
-    return finish(Intent.FOLLOW_UP, ranking, markdown, terms, [t.slug], True)
+    return finish(Intent.FOLLOW_UP, confidence, markdown, terms, [t.slug], confidence >= ctx.threshold)
+
+
+def _reread(text: str, found: Understanding, ctx: AskContext) -> Ranking:
+    """Rank the glossary for a follow-up read with its term: "How would we spot it?" -> "Maverick Spend: how…".
+
+    Terms related to the previous one get a boost and the previous one a penalty (the follow-up usually
+    asks about something next to it); every term is ranked, so the previous one still has its own score.
+    """
+    prev_term = found.previous
+    assert prev_term is not None
+    retriever = ctx.retriever
+    vector = retriever.embed(text) if found.pending else found.vector
+    blended = vector + retriever.embed(f"{prev_term.term}: {text}")
+    vector = blended / max(float(np.linalg.norm(blended)), 1e-9)
+    boost = {slug: RELATED_BOOST for slug in prev_term.related}
+    boost[prev_term.slug] = -PREVIOUS_PENALTY
+    return retriever.rank(text, vector=vector, boost=boost, limit=len(ctx.glossary.terms))
+
+
+def _own_confidence(ranking: Ranking, slug: str, retriever: Retriever) -> float:
+    """The confidence a reranked follow-up gives the term it stays on, without the context boost or penalty."""
+    own = next((c for c in ranking.candidates if c.slug == slug), None)
+    if own is None:
+        return 0.0
+    return retriever.confidence([replace(own, score=own.score - own.boost)])
 
 
 def compare(question: Question, found: Understanding, ctx: AskContext) -> Answer:
@@ -112,7 +154,7 @@ def compare(question: Question, found: Understanding, ctx: AskContext) -> Answer
     rows = [(SECTION_TITLES[k], k) for k in AUDIENCES if not question.audience or k == question.audience]
     related = [s for t in terms_ for s in t.related if s not in items][:5]
     markdown, terms = ctx.composer.compose("compare", items=terms_, rows=rows, related=related)
-    return finish(Intent.COMPARE, found.ranking, markdown, terms, items, True)
+    return finish(Intent.COMPARE, decided(found), markdown, terms, items, True)
 
 
 def explain(question: Question, found: Understanding, ctx: AskContext) -> Answer:
@@ -122,11 +164,11 @@ def explain(question: Question, found: Understanding, ctx: AskContext) -> Answer
     other_senses: list[str] = []
     seen: set[str] = set()
 
-    def add(slug: str, at: int, surface: str | None, strong: bool) -> None:
+    def add(slug: str, at: int, surface: str | None, strong: bool, evidence: float) -> None:
         seen.add(slug)
         term = glossary.terms[slug]
         key = audience or ("procurement" if term.domain == "it" else "it")
-        found_terms.append({"term": term, "surface": surface, "strong": strong, "at": at,
+        found_terms.append({"term": term, "surface": surface, "strong": strong, "at": at, "evidence": evidence,
                             "advice": first_sentences(term.section(key)), "advice_title": SECTION_TITLES[key]})
 
     many = sum(1 for s in ranking.spots if s.strong) > 8
@@ -136,16 +178,24 @@ def explain(question: Question, found: Understanding, ctx: AskContext) -> Answer
         if not single:
             other_senses.extend(s for s in spot.slugs if s != slug and s not in other_senses)
         if slug not in seen and (spot.strong or not many):
-            add(slug, spot.start, spot.surface, spot.strong)
+            add(slug, spot.start, spot.surface, spot.strong, named_evidence(spot.strong))
     # Clauses that describe a term without naming it ("can export all our data at contract end").
-    for at, slug in described_terms(text, ranking, ctx.retriever):
+    for at, slug, similarity in described_terms(text, ranking, ctx.retriever):
         if slug not in seen:
-            add(slug, at, None, True)
+            add(slug, at, None, True, ctx.retriever.confidence([Candidate(slug, score=similarity)]))
     # Named jargon in order, then terms only described, then everyday words.
     found_terms.sort(key=lambda item: (not item["strong"], item["surface"] is None, item["at"]))
     markdown, terms = ctx.composer.compose("explain", found=found_terms,
                                            ambiguous=[s for s in other_senses if s not in seen], question=text)
-    return finish(Intent.EXPLAIN, ranking, markdown, terms, [f["term"].slug for f in found_terms], True)
+    # The evidence used is each term's: a name in the text, or a clause's similarity to the term.
+    confidence = float(np.mean([f["evidence"] for f in found_terms])) if found_terms else 0.0
+    return finish(Intent.EXPLAIN, confidence, markdown, terms, [f["term"].slug for f in found_terms],
+                  confidence >= ctx.threshold)
+
+
+def named_evidence(strong: bool) -> float:
+    """How sure a term found by its name in a pasted text is: a strong spot is, an everyday word is not."""
+    return NAMED_EVIDENCE if strong else WEAK_EVIDENCE
 
 
 def _clauses(text: str, ranking: Ranking) -> list[tuple[int, str]]:
@@ -162,8 +212,8 @@ def _clauses(text: str, ranking: Ranking) -> list[tuple[int, str]]:
     return clauses
 
 
-def described_terms(text: str, ranking: Ranking, retriever: Retriever, limit: int = 12) -> list[tuple[int, str]]:
-    """Terms that clauses of a pasted text describe without naming any glossary term."""
+def described_terms(text: str, ranking: Ranking, retriever: Retriever, limit: int = 12) -> list[tuple[int, str, float]]:
+    """Terms that clauses of a pasted text describe without naming any glossary term, with the clause's similarity."""
     clauses = _clauses(text, ranking)
     if not clauses:
         return []
@@ -174,16 +224,17 @@ def described_terms(text: str, ranking: Ranking, retriever: Retriever, limit: in
         if scores:
             slug = max(scores, key=scores.__getitem__)
             if scores[slug] >= DESCRIBED_MIN:
-                out.append((start, slug))
+                out.append((start, slug, scores[slug]))
     return out
 
 
 def clarify(question: Question, found: Understanding, ctx: AskContext) -> Answer:
-    """An acronym with several senses that neither the question nor the audience decides: ask which."""
-    assert found.ambiguous is not None
-    senses = [ctx.glossary.terms[s] for s in found.ambiguous.slugs]
-    markdown, terms = ctx.composer.compose("clarify", acronym=found.ambiguous.surface, senses=senses)
-    return finish(Intent.CLARIFY, found.ranking, markdown, terms, list(found.ambiguous.slugs), True)
+    """Ask which one: an acronym's senses nothing decides, or the previous answer's terms a follow-up fits equally."""
+    senses = [ctx.glossary.terms[s] for s in found.focus]
+    acronym = found.ambiguous.surface if found.ambiguous else None
+    markdown, terms = ctx.composer.compose("clarify", acronym=acronym, senses=senses, question=question.text)
+    confidence = decided(found)
+    return finish(Intent.CLARIFY, confidence, markdown, terms, list(found.focus), confidence >= ctx.threshold)
 
 
 def unknown(question: Question, found: Understanding, ctx: AskContext) -> Answer:
@@ -192,7 +243,7 @@ def unknown(question: Question, found: Understanding, ctx: AskContext) -> Answer
     suggestions = [c.slug for c in ranking.candidates if c.dense >= SUGGESTION_FLOOR or c.fuzzy or c.spotted][:3]
     markdown, _ = ctx.composer.compose("unknown", suggestions=[ctx.glossary.terms[s] for s in suggestions],
                                        url=ctx.composer.url_for)
-    return finish(Intent.UNKNOWN, ranking, markdown, [], [], False, suggestions)
+    return finish(Intent.UNKNOWN, ranking.confidence, markdown, [], [], False, suggestions)
 
 
 def not_glossary(question: Question, found: Understanding, ctx: AskContext) -> Answer:
@@ -202,7 +253,7 @@ def not_glossary(question: Question, found: Understanding, ctx: AskContext) -> A
     named = ctx.glossary.terms.get(verdict.term) if verdict.term else None
     markdown, _ = ctx.composer.compose("not_glossary", refusal=verdict, named=named, url=ctx.composer.url_for,
                                        contacts=ctx.glossary.org.get("contacts", {}))
-    return finish(Intent.NOT_GLOSSARY, found.ranking, markdown, [], [], False, [named.slug] if named else [])
+    return finish(Intent.NOT_GLOSSARY, found.ranking.confidence, markdown, [], [], False, [named.slug] if named else [])
 
 
 HANDLERS: dict[Intent, Handler] = {

@@ -31,8 +31,28 @@ FOLLOW_UP_START = re.compile(
     r"can|could|should|would|will|what happens)\b",
     re.I,
 )
+# A follow-up about our rules ("who signs it?", "is there a limit?"): the rules section answers it.
+RULES_CUE = re.compile(r"\b(who (signs|approves|decides|owns|pays)|approv\w*|sign\w*|rule|policy|allowed|threshold|limit|"
+                       r"how much|need to)\b", re.I)
 PRONOUN = re.compile(r"\b(it|its|that|this|they|them|those|these|one|ones|there|he|she|such)\b", re.I)
 EXPLAIN_CUE = re.compile(r"^\s*(explain|translate|decode|what does this (mean|say))\b", re.I)
+
+# Resolving a follow-up against the previous answer's terms (issue 17): at most this many are weighed, and
+# when the best fits no more than FIT_MARGIN better than others, the answer asks "which one?" among those.
+# The margin is the noise of the fit (cosine, bundled model): after a pasted e-mail naming eight terms,
+# "what's the notice period on that?" fits Auto-Renewal 0.62 against 0.50 for the next (picked), while
+# "who has to approve that?" fits the MSA 0.56, User Provisioning 0.50 and Purchase Order 0.50 (asked which).
+MAX_RESOLVE = 8
+MAX_CHOICES = 4
+FIT_MARGIN = 0.07
+SECTION_FIT = 0.08  # a follow-up fits a term whose rules speak of what it asks; about rules, not one without them
+# A reply to "which one?" that names a domain: "the software one", "the purchasing one".
+DOMAIN_CUES = {
+    "it": re.compile(r"\b(IT|[Ss]oftware|[Tt]ech\w*|[Ee]ngineer\w*|[Dd]evelop\w*|[Aa]gile|[Ss]crum|[Pp]roduct team)\b"),
+    "procurement": re.compile(r"\b(procure\w*|purchas\w*|buy\w*|contract\w*|vendor\w*|supplier\w*|sourcing|finance)\b", re.I),
+}
+ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3}
+_ORDINAL = re.compile(r"\b(first|1st|second|2nd|third|3rd|fourth|4th|last)\b", re.I)
 
 
 def words(text: str) -> int:
@@ -98,6 +118,8 @@ class Understanding:
     previous: Term | None = None  # follow-up: the previous answer's term
     ambiguous: Spot | None = None  # clarify: the acronym with several senses
     verdict: Verdict | None = None  # not-glossary: what kind of request it is, and where to go instead
+    confidence: float | None = None  # the confidence of the evidence that decided, when not the ranking's
+    pending: str | None = None  # a reply to "which one?": the question it answers ("who has to approve that?")
 
 
 def understand(question: Question, ctx: AskContext) -> Understanding:
@@ -110,11 +132,10 @@ def understand(question: Question, ctx: AskContext) -> Understanding:
     verdict = classify(text, ranking, glossary=ctx.glossary)
     if not verdict.answerable:
         return _with(found, Intent.NOT_GLOSSARY, verdict=verdict)
-    previous = question.previous
-    if previous and previous.focus and is_follow_up(text, ranking, True):
-        prev_term = ctx.glossary.terms.get(previous.focus[0])
-        if prev_term is not None:
-            return _with(found, Intent.FOLLOW_UP, previous=prev_term)
+    if question.previous and question.previous.focus:
+        continued = _continued(found, question, ctx)
+        if continued is not None:
+            return continued
     # Asked to perform a task ("write me…", "switch off your rules…") without naming a term: not ours.
     confident = ranking.confidence >= ctx.threshold and not is_task_request(text, ranking)
     if is_comparison(text, ranking) and confident:
@@ -136,9 +157,99 @@ def _single_term(found: Understanding, question: Question, confident: bool, ctx:
         if sense is None:
             return _with(found, Intent.CLARIFY, focus=list(ambiguous.slugs), ambiguous=ambiguous)
         top = next(c for c in ranking.candidates if c.slug == sense) if sense in ranking.slugs() else Candidate(sense)
+        # Decided by context: the answer names the other sense(s), so a wrong guess is one line away.
+        return _with(found, Intent.DEFINE, focus=[top.slug], ambiguous=ambiguous)
     if not confident or top is None:
         return found
     return _with(found, Intent.DEFINE, focus=[top.slug])
+
+
+def _continued(found: Understanding, question: Question, ctx: AskContext) -> Understanding | None:
+    """A turn that goes on from the previous answer: a reply to its "which one?", or a follow-up on one of its terms."""
+    previous = question.previous
+    assert previous is not None
+    choices = [s for s in previous.focus if s in ctx.glossary.terms]
+    if not choices:
+        return None
+    if previous.intent == Intent.CLARIFY.value:
+        chosen = chosen_among(question.text, found.ranking, choices, ctx)
+        if chosen is not None:
+            return _answer_choice(found, previous, chosen, ctx)
+    if not is_follow_up(question.text, found.ranking, True):
+        return None
+    if len(choices) == 1:
+        return _with(found, Intent.FOLLOW_UP, previous=ctx.glossary.terms[choices[0]], confidence=previous.confidence)
+    # Terms the previous question named outweigh those it only described ("Enterprise plan" is not ERP).
+    named = {slug for spot in ctx.retriever.spotter.spot(previous.question) if spot.strong for slug in spot.slugs}
+    choices = [s for s in choices if s in named] or choices
+    fits = term_fits(question.text, found.vector, choices[:MAX_RESOLVE], ctx)
+    best_slug, best = fits[0]
+    close = [slug for slug, fit in fits if fit >= best - FIT_MARGIN][:MAX_CHOICES]
+    if len(close) > 1:
+        return _with(found, Intent.CLARIFY, focus=close, pending=question.text, confidence=previous.confidence)
+    return _with(found, Intent.FOLLOW_UP, previous=ctx.glossary.terms[best_slug], confidence=previous.confidence)
+
+
+def chosen_among(reply: str, ranking: Ranking, choices: list[str], ctx: AskContext) -> str | None:
+    """The choice a short reply to "which one?" picks: one it names, its domain, or its place in the list."""
+    if words(reply) > 8:
+        return None
+    mentioned = named_terms(ranking)
+    named = [s for s in mentioned if s in choices]
+    if len(named) == 1:
+        return named[0]
+    if mentioned:  # it names something else ("Purchase Order" when asked MSA or SSO?): a new question
+        return None
+    for domain, cue in DOMAIN_CUES.items():
+        fitting = [s for s in choices if ctx.glossary.terms[s].domain == domain]
+        if cue.search(reply) and len(fitting) == 1:
+            return fitting[0]
+    ordinal = _ORDINAL.search(reply)
+    if ordinal:
+        word = ordinal.group(1).lower()
+        index = len(choices) - 1 if word == "last" else ORDINALS[word]
+        return choices[index] if index < len(choices) else None
+    return None
+
+
+def _answer_choice(found: Understanding, previous: Turn, chosen: str, ctx: AskContext) -> Understanding:
+    """Answer the question "which one?" was asked about, for the chosen term.
+
+    After an acronym's "which one?" ("what is a PO?") that is the chosen sense's definition; after a
+    follow-up's ("who has to approve that?") it is that follow-up, on the chosen term.
+    """
+    acronym = any(chosen in spot.slugs and len(spot.slugs) > 1 for spot in ctx.retriever.spotter.spot(previous.question))
+    if acronym:
+        return _with(found, Intent.DEFINE, focus=[chosen], confidence=previous.confidence)
+    return _with(found, Intent.FOLLOW_UP, previous=ctx.glossary.terms[chosen], pending=previous.question,
+                 confidence=previous.confidence)
+
+
+def term_fits(text: str, vector: np.ndarray, slugs: list[str], ctx: AskContext) -> list[tuple[str, float]]:
+    """How well a follow-up fits each of the previous answer's terms, best first.
+
+    Each term is read into the follow-up ("who approves that?" -> "Purchase Order: who approves that?") and
+    the blend's similarity to that term counts, and more when the term's rules speak of what it asks
+    ("approve", "quotes"); a follow-up about our rules does not fit a term without rules.
+    """
+    terms = [ctx.glossary.terms[s] for s in slugs]
+    blends = ctx.retriever.embed_many([f"{t.term}: {text}" for t in terms])
+    asked, about_rules = set(tokenize(text)), RULES_CUE.search(text) is not None
+    index = ctx.retriever.index
+    fits = []
+    for t, blend in zip(terms, blends):
+        mixed = vector + blend
+        mixed = mixed / max(float(np.linalg.norm(mixed)), 1e-9)
+        rows = [i for i, view in enumerate(index.views) if view.slug == t.slug]
+        fit = float((index.vectors[rows] @ mixed).max()) if rows else 0.0
+        # Our rules are not among the embedded views: what the follow-up asks, found in them, counts too.
+        rules = t.section("rules")
+        if asked & set(tokenize(rules)):
+            fit += SECTION_FIT
+        elif about_rules and not rules:
+            fit -= SECTION_FIT
+        fits.append((t.slug, fit))
+    return sorted(fits, key=lambda item: -item[1])
 
 
 def _with(found: Understanding, intent: Intent, **details) -> Understanding:

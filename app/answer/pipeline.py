@@ -51,7 +51,7 @@ def record_turn(conversations: ConversationStore, conversation: Conversation, qu
                 answer: Answer) -> int:
     """Remember what this turn was about (for follow-ups, and for the curators' views)."""
     turn = Turn(question=question, intent=answer.intent.value, focus=answer.focus, audience=audience,
-                facts=answer.case.facts.model_dump() if answer.case else None)
+                facts=answer.case.facts.model_dump() if answer.case else None, confidence=answer.confidence)
     record = {"confident": answer.confident, "confidence": answer.confidence, "terms": list(answer.terms),
               "suggestions": list(answer.suggestions)}
     return conversations.append(conversation, turn, record)

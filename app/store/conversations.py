@@ -50,7 +50,7 @@ class StoredConversations:
         if (now() - _aware(last.created_at)).total_seconds() > self.ttl:
             return Conversation(id=new_id())
         turn = Turn(question=last.question or "", intent=last.intent, focus=list(last.focus or []), audience=last.audience,
-                    facts=last.facts)
+                    facts=last.facts, confidence=last.confidence)
         return Conversation(id=conversation_id, turns=[turn], count=last.turn)
 
     def append(self, conversation: Conversation, turn: Turn, record: dict | None = None) -> int:

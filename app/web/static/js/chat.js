@@ -25,7 +25,7 @@
   var TIMEOUT_MS = 20000;
   var INTENTS = {
     "define": "Definition", "compare": "Comparison", "explain": "Terms in your text", "follow-up": "Follow-up",
-    "clarify": "Which one do you mean?", "unknown": "Not in the glossary yet"
+    "clarify": "Which one do you mean?", "unknown": "Not in the glossary yet", "not-glossary": "Not a glossary question"
   };
   var reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
   var maxChars = parseInt(textarea.getAttribute("data-max-chars"), 10) || 4000;
@@ -138,7 +138,8 @@
     return {
       conversation_id: data.conversation_id, turn: data.turn, intent: data.intent, confident: data.confident,
       answer_html: data.answer_html, terms: (data.terms || []).map(hit), suggestions: (data.suggestions || []).map(hit),
-      followups: (data.followups || []).slice(0, 4), handoff: data.handoff || null, audience: data.audience || null
+      followups: (data.followups || []).slice(0, 4), handoff: data.handoff || null, audience: data.audience || null,
+      choices: (data.choices || []).slice(0, 4).map(function (c) { return { term: c.term, question: c.question }; })
     };
   }
 
@@ -193,6 +194,25 @@
         list.appendChild(li);
       });
       box.hidden = false;
+    }
+    // "Which one?": each choice is a reply in this conversation, which answers the question asked before it.
+    var choices = data.choices || [];
+    if (choices.length) {
+      var pick = article.querySelector(".choices");
+      var options = pick.querySelector(".chips");
+      choices.forEach(function (c) {
+        if (!c || typeof c.term !== "string" || typeof c.question !== "string") return;
+        var li = el("li");
+        var chip = el("button", "chip chip-choice", c.term);
+        chip.type = "submit";
+        chip.setAttribute("form", "ask-form");
+        chip.name = "example";
+        chip.value = c.question;
+        chip.formNoValidate = true;
+        li.appendChild(chip);
+        options.appendChild(li);
+      });
+      pick.hidden = false;
     }
     var followups = data.followups || [];
     if (followups.length) {
