@@ -81,6 +81,7 @@ def imported(tmp_path_factory):
         {"term": "Order", "definition": "A request to a supplier for goods or services."},
         {"term": "Company", "definition": "A business entity registered under the law."},
         {"term": "Government", "definition": "The executive authority of a state."},
+        {"term": "Invoice", "definition": "A bill a supplier sends for goods or services delivered."},
     ]) + "\n")
     plan_import(target, [Source(rows, "jsonl", "procurement")]).write()
     return load_glossary(target).glossary
@@ -98,6 +99,14 @@ def test_everyday_names_count_when_asked_about_or_marked(imported):
     assert found(spotter, "The supplier says the Company must sign first.") == [("Company", ("company",))]
     assert found(spotter, "Company policy says so.") == []  # a capital that only starts the sentence
     assert all(not s.strong for s in spotter.spot("What is a Company?"))
+
+
+def test_imported_title_case_names_are_no_product_names(imported):
+    """Imports capitalise every headword: a rare imported word is spotted, but it is no strong, specific mention."""
+    spotter = Spotter(imported)
+    assert [(s.surface, s.strong) for s in spotter.spot("how do we check thousands of invoices?")] == [("invoices", False)]
+    shipped = Spotter(load_glossary(SHIPPED_GLOSSARY).glossary)
+    assert [(s.slugs, s.strong) for s in shipped.spot("we ship it with Docker")] == [(("container",), True)]
 
 
 def test_derived_and_inflected_forms_of_names(spotter):

@@ -125,6 +125,7 @@ class Spotter:
                         grouped[variant][alias].append(slug)
         # Approved terms that were not imported: their curators chose their aliases.
         curated = {slug for slug, term in glossary.terms.items() if term.status == "approved" and "imported" not in term.tags}
+        imported = {slug for slug, term in glossary.terms.items() if "imported" in term.tags}
         self._automaton = ahocorasick.Automaton()
         for key, by_alias in grouped.items():
             entries = []
@@ -132,8 +133,10 @@ class Spotter:
                 acronym = is_acronym(alias)
                 ordinary = (not acronym and " " not in key
                             and is_ordinary_word(key, curated=all(s in curated for s in slugs)))
-                strong = not ordinary and (acronym or " " in key or key in canonical or len(key) >= 12
-                                           or _is_product_name(alias))
+                # Imported glossaries write every headword in Title Case ("Invoice"), so there a capital
+                # says nothing about a product or proper name.
+                product = _is_product_name(alias) and not all(s in imported for s in slugs)
+                strong = not ordinary and (acronym or " " in key or key in canonical or len(key) >= 12 or product)
                 entries.append(_Entry(alias, tuple(slugs), acronym, strong, ordinary))
             self._automaton.add_word(key, (key, tuple(entries)))
         if grouped:
