@@ -104,40 +104,65 @@ def _is_product_name(alias: str) -> bool:
             and not is_ordinary_word(word, rare=True))
 
 
+def _grouped_names(glossary: Glossary) -> dict[str, dict[str, list[str]]]:
+    """Every normalized name, alias and variant -> {alias as written: slugs holding it}."""
+    grouped: dict[str, dict[str, list[str]]] = {}
+    for slug, term in glossary.terms.items():
+        for alias in term.names:
+            key = normalize_with_map(alias)[0].strip()
+            if not key:
+                continue
+            for variant in _variants(key, alias):
+                grouped.setdefault(variant, {}).setdefault(alias, [])
+                if slug not in grouped[variant][alias]:
+                    grouped[variant][alias].append(slug)
+    return grouped
+
+
+def _exact_entry(key: str, alias: str, slugs: list[str], canonical: set[str], curated: set[str],
+                 imported: set[str]) -> _Entry:
+    """How one alias is spotted as written: an acronym, an everyday word, a strong (specific) mention."""
+    acronym = is_acronym(alias)
+    ordinary = not acronym and " " not in key and is_ordinary_word(key, curated=all(s in curated for s in slugs))
+    # Imported glossaries write every headword in Title Case ("Invoice"), so there a capital
+    # says nothing about a product or proper name.
+    product = _is_product_name(alias) and not all(s in imported for s in slugs)
+    strong = not ordinary and (acronym or " " in key or key in canonical or len(key) >= 12 or product)
+    return _Entry(alias, tuple(slugs), acronym, strong, ordinary)
+
+
+def _stemmed_entries(grouped: dict[str, dict[str, list[str]]], curated: set[str]) -> dict[str, list[_Entry]]:
+    """Stemmed name -> its entries, for names long enough to match through other word forms."""
+    stem_grouped: dict[str, list[_Entry]] = {}
+    for key, by_alias in grouped.items():
+        single = " " not in key
+        if single and (len(key) < 5 or any(is_acronym(a) for a in by_alias)):
+            continue
+        stemmed = " ".join(_stem(w) for w in key.split())
+        if single and len(stemmed) < 4:
+            continue
+        for alias, slugs in by_alias.items():
+            if all(e.alias != alias for e in stem_grouped.get(stemmed, [])):
+                ordinary = single and is_ordinary_word(key, curated=all(s in curated for s in slugs))
+                stem_grouped.setdefault(stemmed, []).append(
+                    _Entry(alias, tuple(slugs), False, not single, ordinary, derived=True))
+    return stem_grouped
+
+
 class Spotter:
     """An Aho-Corasick automaton over every normalized name and alias in the glossary."""
 
     def __init__(self, glossary: Glossary):
-        grouped: dict[str, dict[str, list[str]]] = {}
-        canonical: set[str] = set()
-        for slug, term in glossary.terms.items():
-            # A curated term's name is a strong mention; an imported one-word name ("supplier",
-            # "Invoice") is not strong on that ground alone.
-            if "imported" not in term.tags:
-                canonical.add(normalize_with_map(term.term)[0])
-            for alias in term.names:
-                key = normalize_with_map(alias)[0].strip()
-                if not key:
-                    continue
-                for variant in _variants(key, alias):
-                    grouped.setdefault(variant, {}).setdefault(alias, [])
-                    if slug not in grouped[variant][alias]:
-                        grouped[variant][alias].append(slug)
+        grouped = _grouped_names(glossary)
+        # A curated term's name is a strong mention; an imported one-word name ("supplier",
+        # "Invoice") is not strong on that ground alone.
+        canonical = {normalize_with_map(t.term)[0] for t in glossary.terms.values() if "imported" not in t.tags}
         # Approved terms that were not imported: their curators chose their aliases.
         curated = {slug for slug, term in glossary.terms.items() if term.status == "approved" and "imported" not in term.tags}
         imported = {slug for slug, term in glossary.terms.items() if "imported" in term.tags}
         self._automaton = ahocorasick.Automaton()
         for key, by_alias in grouped.items():
-            entries = []
-            for alias, slugs in by_alias.items():
-                acronym = is_acronym(alias)
-                ordinary = (not acronym and " " not in key
-                            and is_ordinary_word(key, curated=all(s in curated for s in slugs)))
-                # Imported glossaries write every headword in Title Case ("Invoice"), so there a capital
-                # says nothing about a product or proper name.
-                product = _is_product_name(alias) and not all(s in imported for s in slugs)
-                strong = not ordinary and (acronym or " " in key or key in canonical or len(key) >= 12 or product)
-                entries.append(_Entry(alias, tuple(slugs), acronym, strong, ordinary))
+            entries = [_exact_entry(key, alias, slugs, canonical, curated, imported) for alias, slugs in by_alias.items()]
             self._automaton.add_word(key, (key, tuple(entries)))
         if grouped:
             self._automaton.make_automaton()
@@ -145,19 +170,7 @@ class Spotter:
         # Names also match in other word forms: 'encrypted at rest' ~ 'encryption at rest', and a one-word
         # name through its derived and inflected forms ('renewed' ~ 'Renewal', 'onboarded' ~ 'Onboarding').
         self._stemmed = ahocorasick.Automaton()
-        stem_grouped: dict[str, list[_Entry]] = {}
-        for key, by_alias in grouped.items():
-            single = " " not in key
-            if single and (len(key) < 5 or any(is_acronym(a) for a in by_alias)):
-                continue
-            stemmed = " ".join(_stem(w) for w in key.split())
-            if single and len(stemmed) < 4:
-                continue
-            for alias, slugs in by_alias.items():
-                if all(e.alias != alias for e in stem_grouped.get(stemmed, [])):
-                    ordinary = single and is_ordinary_word(key, curated=all(s in curated for s in slugs))
-                    stem_grouped.setdefault(stemmed, []).append(
-                        _Entry(alias, tuple(slugs), False, not single, ordinary, derived=True))
+        stem_grouped = _stemmed_entries(grouped, curated)
         for key, entries in stem_grouped.items():
             self._stemmed.add_word(key, (key, tuple(entries)))
         if stem_grouped:
@@ -194,14 +207,8 @@ class Spotter:
                 continue
             surface = text[o_start:o_end]
             accepted = [e for e in entries if _case_ok(e, surface, key, lowercase_writer)]
-            # An everyday word ("order", "company", a word derived from one) in running text is just a word;
-            # it counts when the question is about it or the writer marks it as a term.
-            if accepted and all(e.ordinary or (e.derived and " " not in key and is_ordinary_word(surface))
-                                for e in accepted):
-                asked = normalize_with_map(surface)[0].strip() == subject
-                if not asked and not _marked(text, o_start, o_end, title_case):
-                    continue
-            if not accepted:
+            if not accepted or (_everyday(accepted, key, surface) and normalize_with_map(surface)[0].strip() != subject
+                                and not _marked(text, o_start, o_end, title_case)):
                 continue
             slugs = tuple(dict.fromkeys(s for e in accepted for s in e.slugs))
             spots.append(Spot(o_start, o_end, surface, accepted[0].alias, slugs, any(e.strong for e in accepted)))
@@ -237,6 +244,12 @@ class Spotter:
 
 
 _WORD = re.compile(r"[0-9A-Za-z&]+")
+
+
+def _everyday(accepted: list[_Entry], key: str, surface: str) -> bool:
+    """An everyday word ("order", "company", a word derived from one): in running text it is just a word,
+    and counts only when the question is about it or the writer marks it as a term."""
+    return all(e.ordinary or (e.derived and " " not in key and is_ordinary_word(surface)) for e in accepted)
 
 
 def _same_head(alias: str, head: str) -> bool:
