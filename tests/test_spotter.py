@@ -81,6 +81,7 @@ def imported(tmp_path_factory):
         {"term": "Order", "definition": "A request to a supplier for goods or services."},
         {"term": "Company", "definition": "A business entity registered under the law."},
         {"term": "Government", "definition": "The executive authority of a state."},
+        {"term": "Invoice", "definition": "A bill a supplier sends for goods or services delivered."},
     ]) + "\n")
     plan_import(target, [Source(rows, "jsonl", "procurement")]).write()
     return load_glossary(target).glossary
@@ -98,6 +99,14 @@ def test_everyday_names_count_when_asked_about_or_marked(imported):
     assert found(spotter, "The supplier says the Company must sign first.") == [("Company", ("company",))]
     assert found(spotter, "Company policy says so.") == []  # a capital that only starts the sentence
     assert all(not s.strong for s in spotter.spot("What is a Company?"))
+
+
+def test_imported_title_case_names_are_no_product_names(imported):
+    """Imports capitalise every headword: a rare imported word is spotted, but it is no strong, specific mention."""
+    spotter = Spotter(imported)
+    assert [(s.surface, s.strong) for s in spotter.spot("how do we check thousands of invoices?")] == [("invoices", False)]
+    shipped = Spotter(load_glossary(SHIPPED_GLOSSARY).glossary)
+    assert [(s.slugs, s.strong) for s in shipped.spot("we ship it with Docker")] == [(("container",), True)]
 
 
 def test_derived_and_inflected_forms_of_names(spotter):
@@ -123,3 +132,20 @@ def test_drafts_and_imports_rank_below_curated_terms_on_equal_evidence(imported)
     retriever = Retriever(imported, build_index(imported, FakeEmbedder()), FakeEmbedder())
     assert retriever.priors["order"] < retriever.priors["purchase-order"] == 0.0
     assert imported.terms["order"].status == "draft" and "imported" in imported.terms["order"].tags
+
+
+def test_imported_terms_do_not_reweigh_the_curated_terms_lexical_scores(imported):
+    """BM25's idf and average length are corpus statistics: imports get their own, curated scores stay put."""
+    from app.search.lexical import Bm25
+    from app.search.text import lexical_document
+
+    documents = {slug: lexical_document(term) for slug, term in imported.terms.items()}
+    apart = {slug for slug, term in imported.terms.items() if "imported" in term.tags}
+    alone = Bm25({s: d for s, d in documents.items() if s not in apart})
+    together = Bm25(documents, apart=apart)
+    question = "which order does the company need from the supplier before we pay the invoice?"
+    curated = {s: v for s, v in together.relative_scores(question, 10.0).items() if s not in apart}
+    assert curated and curated == alone.relative_scores(question, 10.0)
+    assert apart & set(together.scores(question))  # the imported terms are still scored
+    mixed = Bm25(documents)  # one index over both: the curated scores shift
+    assert {s: v for s, v in mixed.scores(question).items() if s not in apart} != alone.scores(question)

@@ -21,19 +21,47 @@ logging.getLogger("bm25s").setLevel(logging.WARNING)
 class Bm25:
     """BM25 over one token list per term, as an inverted index (bm25s): a query reads only the
     posting lists of its own tokens, so its cost does not grow with every term added. ATIRE's
-    idf (log N/n) keeps the scores on the scale of the Okapi BM25 the fusion weights were tuned with."""
+    idf (log N/n) keeps the scores on the scale of the Okapi BM25 the fusion weights were tuned with.
+
+    Terms in `apart` (the imported ones) get an index of their own: idf and average length are corpus
+    statistics, and a thousand short imported definitions would otherwise reweigh every word of the
+    curated terms (a curated term's score must not change because a glossary was imported)."""
+
+    def __init__(self, documents: dict[str, list[str]], apart: set[str] | frozenset[str] = frozenset()):
+        groups = ({s: d for s, d in documents.items() if s not in apart}, {s: d for s, d in documents.items() if s in apart})
+        self._parts = [_Bm25Part(group) for group in groups if group]
+
+    def scores(self, query: str) -> dict[str, float]:
+        """The raw BM25 score per term that shares a word with `query`."""
+        tokens = tokenize(query)
+        found: dict[str, float] = {}
+        for part in self._parts:
+            found.update(part.scores(tokens))
+        return found
+
+    def relative_scores(self, query: str, saturation: float) -> dict[str, float]:
+        """Scores in 0-1: each index's best match gets top/(top + saturation), so a weak best match stays
+        weak, and the rest in proportion; each index against its own best, as their raw scales differ."""
+        tokens = tokenize(query)
+        found: dict[str, float] = {}
+        for part in self._parts:
+            raw = part.scores(tokens)
+            if raw:
+                top = max(raw.values())
+                found.update({slug: value / (top + saturation) for slug, value in raw.items()})
+        return found
+
+
+class _Bm25Part:
+    """One bm25s index over a set of term documents."""
 
     def __init__(self, documents: dict[str, list[str]]):
         self.slugs = sorted(documents)
-        self._bm25 = None
-        if self.slugs:
-            self._bm25 = bm25s.BM25(k1=1.5, b=0.75, method="atire")
-            self._bm25.index([documents[s] or ["_"] for s in self.slugs], show_progress=False)
+        self._bm25 = bm25s.BM25(k1=1.5, b=0.75, method="atire")
+        self._bm25.index([documents[s] or ["_"] for s in self.slugs], show_progress=False)
 
-    def scores(self, query: str) -> dict[str, float]:
-        if self._bm25 is None:
-            return {}
-        ids = self._bm25.get_tokens_ids(tokenize(query))
+    def scores(self, tokens: list[str]) -> dict[str, float]:
+        ids = self._bm25.get_tokens_ids(tokens)
         if not ids:
             return {}
         raw = self._bm25.get_scores_from_ids(ids)

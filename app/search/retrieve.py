@@ -77,7 +77,7 @@ class Retriever:
         self.embedder = embedder
         self.weights = weights or FusionWeights()
         self.spotter = Spotter(glossary)
-        self.bm25 = Bm25(index.lexical)
+        self.bm25 = Bm25(index.lexical, apart={slug for slug, term in glossary.terms.items() if "imported" in term.tags})
         self.fuzzy = FuzzyNames(glossary)
         self._view_slugs = np.array([v.slug for v in index.views])
         w = self.weights
@@ -134,12 +134,8 @@ class Retriever:
             for slug, sim in self.dense_scores(vec).items():
                 cand(slug).dense = sim
         if mode in ("fused", "bm25"):
-            raw = self.bm25.scores(query)
-            if raw:
-                top = max(raw.values())
-                scale = top / (top + w.bm25_saturation)  # a weak best match stays weak
-                for slug, value in raw.items():
-                    cand(slug).bm25 = value / top * scale
+            for slug, value in self.bm25.relative_scores(query, w.bm25_saturation).items():
+                cand(slug).bm25 = value
         if mode == "fused":
             spots = self.spotter.spot(query)
             for spot in spots:

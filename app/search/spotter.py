@@ -127,7 +127,8 @@ def _group_names(glossary: Glossary) -> tuple[_Grouped, set[str]]:
     return grouped, canonical
 
 
-def _exact_entries(grouped: _Grouped, canonical: set[str], curated: set[str]) -> dict[str, list[_Entry]]:
+def _exact_entries(grouped: _Grouped, canonical: set[str], curated: set[str],
+                   imported: set[str]) -> dict[str, list[_Entry]]:
     """The entries to match as written, each marked acronym, strong or ordinary."""
     out: dict[str, list[_Entry]] = {}
     for key, by_alias in grouped.items():
@@ -136,8 +137,10 @@ def _exact_entries(grouped: _Grouped, canonical: set[str], curated: set[str]) ->
             acronym = is_acronym(alias)
             ordinary = (not acronym and " " not in key
                         and is_ordinary_word(key, curated=all(s in curated for s in slugs)))
-            strong = not ordinary and (acronym or " " in key or key in canonical or len(key) >= 12
-                                       or _is_product_name(alias))
+            # Imported glossaries write every headword in Title Case ("Invoice"), so there a capital
+            # says nothing about a product or proper name.
+            product = _is_product_name(alias) and not all(s in imported for s in slugs)
+            strong = not ordinary and (acronym or " " in key or key in canonical or len(key) >= 12 or product)
             entries.append(_Entry(alias, tuple(slugs), acronym, strong, ordinary))
         out[key] = entries
     return out
@@ -178,7 +181,8 @@ class Spotter:
         grouped, canonical = _group_names(glossary)
         # Approved terms that were not imported: their curators chose their aliases.
         curated = {slug for slug, term in glossary.terms.items() if term.status == "approved" and "imported" not in term.tags}
-        self._automaton = _automaton(_exact_entries(grouped, canonical, curated))
+        imported = {slug for slug, term in glossary.terms.items() if "imported" in term.tags}
+        self._automaton = _automaton(_exact_entries(grouped, canonical, curated, imported))
         self._empty = not grouped
         # Names also match in other word forms: 'encrypted at rest' ~ 'encryption at rest', and a one-word
         # name through its derived and inflected forms ('renewed' ~ 'Renewal', 'onboarded' ~ 'Onboarding').
