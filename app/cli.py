@@ -110,7 +110,8 @@ def serve(host: Optional[str] = typer.Option(None, help="Bind address (default 1
     configure_logging()
     from app.server import uvicorn_options
 
-    where = {"host": host or settings.host, "port": port or settings.port, "log_config": None, "access_log": False}
+    where: dict[str, Any] = {"host": host or settings.host, "port": port or settings.port, "log_config": None,
+                             "access_log": False}
     if settings.workers == 1:
         from app.main import create_app
 

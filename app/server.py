@@ -33,7 +33,7 @@ class GuardedH11Protocol(H11Protocol):
 
     read_timeout: float = 10.0  # set per server by `protocol_for`
 
-    def connection_made(self, transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport) -> None:
         super().connection_made(transport)
         self._arm_read_timer()
 
@@ -81,9 +81,9 @@ def environment_settings() -> Settings:
 class WorkerH11Protocol(GuardedH11Protocol):
     """The guarded protocol of a spawned worker: importable by name, its timeout from the environment."""
 
-    @property  # type: ignore[override]
-    def read_timeout(self) -> float:
-        return environment_settings().request_read_timeout_seconds
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.read_timeout = environment_settings().request_read_timeout_seconds
 
 
 def worker_app() -> FastAPI:

@@ -20,7 +20,7 @@ from app.resources import Resources, load_resources, new_conversations
 from app.search.embedder import Embedder
 
 if TYPE_CHECKING:
-    from app.web.ratelimit import AuthThrottle, RateLimiter
+    from app.web.ratelimit import AuthThrottle, Limiter
     from app.reload import Reloader
     from app.store import Store
 
@@ -38,7 +38,7 @@ class AppState:
     resources: Resources | None = None  # None while the glossary is loading
     store: Store | None = None  # None without a database (the CLI unless --record)
     reloader: Reloader | None = None
-    rate_limiter: RateLimiter | None = None
+    rate_limiter: Limiter | None = None
     auth_throttle: AuthThrottle | None = None  # admin sign-in back-off (app/web/ratelimit.py)
 
     def __post_init__(self) -> None:

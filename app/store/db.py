@@ -169,7 +169,7 @@ class Store:
             rows = list(session.execute(grouped))
             latest = {i: sug for i, sug in session.execute(select(Question.id, Question.suggestions)
                                                            .where(Question.id.in_([r[3] for r in rows])))}
-        return [(q, int(n), _aware(seen), list(latest.get(last) or [])) for q, n, seen, last in rows]
+        return [(q or "", int(n), _aware(seen), list(latest.get(last) or [])) for q, n, seen, last in rows]
 
     def unanswered(self, limit: int = 500) -> list[Question]:
         return self.questions(only_gaps=True, limit=limit)

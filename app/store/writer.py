@@ -73,7 +73,8 @@ class QuestionWriter:
         self._lock = threading.Lock()
         self._closing = threading.Event()
         self._down = False
-        self.written = 0
+        self.written = 0  # rows, and the transactions they took
+        self.batches = 0
         self._thread = threading.Thread(target=self._run, name="glossary-question-writer", daemon=True)
         self._thread.start()
         atexit.register(self.close)
@@ -185,6 +186,7 @@ class QuestionWriter:
             self._down = False
             log.warning("database reachable again: question rows are written again")
         self.written += sum(1 for p in batch if p.error is None)
+        self.batches += 1
         with self._lock:
             for p in batch:
                 if self._pending.get(p.row["conversation_id"]) is p:
