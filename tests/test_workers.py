@@ -173,8 +173,9 @@ TOKEN = "workers-admin-token"
 
 
 def _children(pid: int) -> list[int]:
-    out = subprocess.run(["ps", "-o", "pid=,args=", "--ppid", str(pid)], capture_output=True, text=True).stdout
-    return [int(line.split()[0]) for line in out.splitlines() if "resource_tracker" not in line]
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+    pids = [int(p) for p in out.split()]
+    return [p for p in pids if b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()]  # not the resource tracker
 
 
 def _rss_mb(pid: int) -> float:
@@ -191,12 +192,16 @@ def test_serve_with_two_workers_reloads_in_every_worker(tmp_path):
     port, log = _free_port(), (tmp_path / "serve.log").open("w+")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "GLOSSARY_ADMIN_TOKEN": TOKEN, "GLOSSARY_WATCH_GLOSSARY": "false",
            "GLOSSARY_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}", "GLOSSARY_RATE_LIMIT_PER_MINUTE": "0"}
-    serve = subprocess.Popen([sys.executable, "-c", "from app.cli import main; main()", "serve", "--workers", "2",
+    cli = [sys.executable, "-c", "from app.cli import main; main()"]
+    # Built first, as a deployment does: a worker that rebuilds a stale index keeps the reference model (torch).
+    subprocess.run([*cli, "build", "--glossary-dir", str(glossary), "--index-dir", str(tmp_path / "index")], env=env,
+                   check=True, capture_output=True, timeout=300, cwd=ROOT)
+    serve = subprocess.Popen([*cli, "serve", "--workers", "2",
                               "--port", str(port), "--glossary-dir", str(glossary), "--index-dir", str(tmp_path / "index")],
                              env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_ready(base, timeout=180)
+        wait_ready(base, timeout=240)
         deadline = time.time() + 120
         while len(_children(serve.pid)) < 2 or log_text(log).count("Application startup complete") < 2:
             assert time.time() < deadline, log_text(log)
@@ -204,7 +209,9 @@ def test_serve_with_two_workers_reloads_in_every_worker(tmp_path):
         workers = _children(serve.pid)
         rss = [_rss_mb(p) for p in workers]
         print(f"worker RSS MB: {rss}")
-        assert len(workers) == 2 and all(0 < r < 400 for r in rss)
+        # Each worker holds its own model and index: ~200-250 MB with the built int8 model, ~370 MB with
+        # the packaged fallback file (no `glossary build-model`), whose weights ONNX Runtime turns to fp32.
+        assert len(workers) == 2 and all(0 < r < 450 for r in rss)
 
         def summaries() -> set[str]:
             seen = set()
