@@ -86,7 +86,7 @@ def build_model(output: Optional[Path] = typer.Option(None, "--output", "-o",
         build_int8_model(settings.resolved_model_path(), target, force=True)
     except ImportError as exc:  # a serving-only install: no torch/transformers/onnx
         typer.echo(f"build-model needs the reference extra (torch, transformers, onnx): {exc}", err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(1) from exc
     typer.echo(f"int8 model: {target} ({target.stat().st_size / 1e6:.1f} MB, {time.perf_counter() - started:.1f}s)")
 
 
