@@ -133,12 +133,13 @@ class QuestionWriter:
     # The writer thread -------------------------------------------------------------------------
     def _run(self) -> None:
         stop = False
-        while not stop:
-            first = self._queue.get()
+        # After the stop sentinel, keep going until the queue is empty: a row submitted just as
+        # close() began may sit behind it.
+        while not stop or not self._queue.empty():
+            first = self._queue.get() if not stop else self._queue.get_nowait()
             batch: list[Pending] = []
-            if first is None:
-                stop = True
-            else:
+            sentinel = first is None
+            if first is not None:
                 batch.append(first)
             while len(batch) < self.max_batch:
                 try:
@@ -146,12 +147,13 @@ class QuestionWriter:
                 except queue.Empty:
                     break
                 if item is None:
-                    stop = True
+                    sentinel = True
                 else:
                     batch.append(item)
+            stop = stop or sentinel
             if batch:
                 self._write(batch, draining=stop or self._closing.is_set())
-            for _ in range(len(batch) + (1 if stop else 0)):  # the stop sentinel counts as a task too
+            for _ in range(len(batch) + (1 if sentinel else 0)):  # the stop sentinel counts as a task too
                 self._queue.task_done()
 
     def _write(self, batch: list[Pending], *, draining: bool) -> None:
