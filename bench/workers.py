@@ -30,6 +30,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=300, help="fresh questions per worker count at concurrency 8")
     parser.add_argument("--counts", default="1,2", help="worker counts to compare, comma-separated")
+    parser.add_argument("--rounds", type=int, default=1, help="alternate the worker counts this many times")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ["GLOSSARY_RATE_LIMIT_PER_MINUTE"] = "0"  # one client sends all the load
@@ -46,7 +47,7 @@ def main() -> int:
         build, reference = build_shipped(settings, index_dir)
         del reference
         log(f"  {build}")
-        for workers in (int(c) for c in args.counts.split(",")):
+        for workers in [int(c) for c in args.counts.split(",")] * args.rounds:
             service = Service(glossary_dir, index_dir, work, workers=workers)
             service.env["GLOSSARY_DATABASE_URL"] = f"sqlite:///{work / f'workers-{workers}.db'}"
             ready = service.start(timeout=120)
