@@ -77,7 +77,7 @@ class Reloader:
         with self._lock:
             started = time.perf_counter()
             result = self._reload(reason)
-            if announce and self.settings.workers > 1:
+            if announce and result.status == "applied" and self.settings.workers > 1:
                 self._announce()
             result.seconds = round(time.perf_counter() - started, 3)
             self.last = result

@@ -62,20 +62,21 @@ def open_store(settings: Settings) -> Store:
 
 @contextlib.contextmanager
 def _one_loader_at_a_time(settings: Settings) -> Iterator[None]:
-    """With several workers, load one after the other (a lock file in the index folder): the first
+    """With several workers, load one after the other (a lock on the index folder): the first
     rebuilds a missing or stale index, the others then find it built, instead of all embedding at once."""
     if settings.workers <= 1:
         yield
         return
     import fcntl
+    import os
 
     settings.index_dir.mkdir(parents=True, exist_ok=True)
-    with open(settings.index_dir / ".load.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    folder = os.open(settings.index_dir, os.O_RDONLY)  # the folder itself is the lock: no file left behind
+    try:
+        fcntl.flock(folder, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(folder)  # releases the lock
 
 
 def shares_database(settings: Settings) -> bool:

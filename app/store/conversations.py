@@ -70,7 +70,10 @@ class StoredConversations:
                **(record or {})}
         try:
             pending = self.store.writer.submit(row)
-            number = pending.wait(WAIT_SECONDS) if self.wait else row["turn"]
+            if not self.wait:
+                # Written behind: memory keeps the turn too, for follow-ups should the write fail.
+                return self.fallback.append(conversation, turn)
+            number = pending.wait(WAIT_SECONDS)
         except Exception:
             self._failed("turns kept in memory only")
             return self.fallback.append(conversation, turn)

@@ -37,7 +37,8 @@ log = logging.getLogger("glossary.store")
 MAX_QUEUE = 10000  # rows waiting at most (a few MB); beyond it `submit` blocks until the writer catches up
 MAX_BATCH = 500  # rows per transaction
 RETRY_SECONDS = 1.0  # pause before retrying a batch while the database is unreachable
-MAX_ATTEMPTS = 30  # about half a minute of outage per batch; then its rows are given up (and logged)
+MAX_ATTEMPTS = 2  # while serving, fail fast: waiting answers fall back to memory, as without the writer
+DRAIN_ATTEMPTS = 3  # at shutdown, a second apart
 SUBMIT_WAIT_SECONDS = 2.0  # a queue still full after this means the database is down: the caller falls back
 
 
@@ -174,16 +175,15 @@ class QuestionWriter:
                 break
             except Exception as exc:
                 attempts += 1
-                if not self._down:
-                    self._down = True
-                    log.warning("database unavailable: %d question row(s) wait to be written (logged once)",
-                                len(batch), exc_info=True)
-                if attempts >= (3 if draining else MAX_ATTEMPTS):
-                    log.error("gave up writing %d question row(s): %s", len(batch), exc)
+                if attempts >= (DRAIN_ATTEMPTS if draining else MAX_ATTEMPTS):
+                    if not self._down:  # the conversations keep those turns in memory meanwhile
+                        self._down = True
+                        log.warning("question rows not written, the database is unavailable (logged once until it "
+                                    "is back): %s", exc)
                     for p in batch:
                         p.error = exc
                     break
-                time.sleep(self.retry_seconds)
+                time.sleep(self.retry_seconds if draining else 0.1)
         if self._down and all(p.error is None for p in batch):
             self._down = False
             log.warning("database reachable again: question rows are written again")
