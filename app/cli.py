@@ -93,22 +93,38 @@ def build_model(output: Optional[Path] = typer.Option(None, "--output", "-o",
 @cli.command()
 def serve(host: Optional[str] = typer.Option(None, help="Bind address (default 127.0.0.1)."),
           port: Optional[int] = typer.Option(None, help="Port (default 8000)."),
+          workers: Optional[int] = typer.Option(None, min=1, max=64,
+                                                help="Serving processes on one socket (default GLOSSARY_WORKERS: "
+                                                     "the CPU cores, at most 4)."),
           glossary_dir: Optional[Path] = GlossaryOpt, index_dir: Optional[Path] = IndexOpt) -> None:
     """Run the web service (refuses to start on an invalid glossary)."""
     _fewer_malloc_arenas()
     import uvicorn
 
-    from app.main import create_app
-
     settings = _settings(glossary_dir, index_dir)
+    if workers is not None:
+        settings = settings.model_copy(update={"workers": workers})
     _load_or_exit(settings)
     from app.observability import configure_logging
 
     configure_logging()
     from app.server import uvicorn_options
 
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, log_config=None,
-                access_log=False, **uvicorn_options(settings))
+    where: dict[str, Any] = {"host": host or settings.host, "port": port or settings.port, "log_config": None,
+                             "access_log": False}
+    if settings.workers == 1:
+        from app.main import create_app
+
+        uvicorn.run(create_app(settings), **where, **uvicorn_options(settings))
+        return
+    # Spawned workers read their settings from the environment: hand them this command's options,
+    # and the malloc arena cap (glibc reads MALLOC_ARENA_MAX when a process starts).
+    os.environ["GLOSSARY_WORKERS"] = str(settings.workers)
+    os.environ["GLOSSARY_GLOSSARY_DIR"] = str(settings.glossary_dir)
+    os.environ["GLOSSARY_INDEX_DIR"] = str(settings.index_dir)
+    os.environ.setdefault("MALLOC_ARENA_MAX", "2")
+    uvicorn.run("app.server:worker_app", factory=True, workers=settings.workers, **where,
+                **uvicorn_options(settings, workers=settings.workers))
 
 
 @cli.command()

@@ -1,5 +1,6 @@
 """Settings: every knob in one place, read from GLOSSARY_* environment variables."""
 
+import os
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -9,6 +10,18 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Where `glossary build-model` (run by scripts/setup) writes the int8 query model.
 BUILT_INT8_MODEL = REPO_ROOT / "build" / "all-MiniLM-L6-v2-int8.onnx"
+
+
+MAX_DEFAULT_WORKERS = 4  # each worker holds its own model and index (~200-250 MB); more rarely pays on CPU
+
+
+def default_workers() -> int:
+    """One serving process per CPU core this process may use, at most MAX_DEFAULT_WORKERS."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_DEFAULT_WORKERS))
 
 
 class Settings(BaseSettings):
@@ -45,6 +58,10 @@ class Settings(BaseSettings):
         120, ge=0, description="Requests a minute per client to ask, search and feedback (429 above); 0 turns it off."
     )
     rate_limit_burst: int = Field(30, ge=1, description="Requests a client may make at once before the rate applies.")
+    rate_limit_storage: str = Field(
+        "", description="Where rate-limit counters live: empty or memory:// = in each process; redis://host:6379 = shared "
+                        "by every worker and replica (the `limits` library)."
+    )
     rate_limit_client_header: str = Field(
         "", description="Header the reverse proxy sets to the client address (X-Real-IP, X-Forwarded-For); empty: the peer."
     )
@@ -87,6 +104,10 @@ class Settings(BaseSettings):
     suggest_edit_url: str = Field(
         "", description="Term pages' 'Suggest an edit' link: a URL template with {slug}, {path}, {term} (e.g. a "
                         "repository's edit page) or a mailto: address; empty: e-mail the term's first owner."
+    )
+    workers: int = Field(
+        default_factory=default_workers, ge=1, le=64,
+        description="Serving processes of `glossary serve` sharing one socket; default: the CPU cores, at most 4.",
     )
     host: str = "127.0.0.1"
     port: int = 8000

@@ -43,7 +43,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, AppState]]:
         start(state, embedder=embedder, store=store)
         state.reloader = Reloader(state, settings)
-        watcher = asyncio.create_task(state.reloader.watch()) if settings.watch_glossary else None
+        watcher = asyncio.create_task(state.reloader.watch()) if state.reloader.watches else None
         yield {"app_state": state}
         if watcher is not None:
             watcher.cancel()

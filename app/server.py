@@ -6,16 +6,26 @@ request. So the service runs on uvicorn's h11 protocol with `h11_max_incomplete_
 the header limit, and a timer that closes a connection whose request (head and body) has not
 arrived within `GLOSSARY_REQUEST_READ_TIMEOUT_SECONDS`; idle keep-alive connections close after
 `GLOSSARY_KEEP_ALIVE_SECONDS`.
+
+With `GLOSSARY_WORKERS` > 1, uvicorn's own supervisor spawns that many worker processes on one
+listening socket. Spawned processes re-import everything, so they get the app from the import-string
+factory `worker_app` and the protocol by name (`WorkerH11Protocol`), both reading the settings from
+the environment, which `glossary serve` fills from its options before it starts them.
 """
 
 from __future__ import annotations
 
 import asyncio
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from app.config import Settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 
 class GuardedH11Protocol(H11Protocol):
@@ -62,11 +72,37 @@ def protocol_for(settings: Settings) -> type[GuardedH11Protocol]:
     return type("GuardedH11Protocol", (GuardedH11Protocol,), {"read_timeout": settings.request_read_timeout_seconds})
 
 
-def uvicorn_options(settings: Settings) -> dict:
-    """Keyword arguments for uvicorn.run / uvicorn.Config from the settings."""
+@lru_cache(maxsize=1)
+def environment_settings() -> Settings:
+    """The settings of a worker process, read once from its environment."""
+    return Settings()
+
+
+class WorkerH11Protocol(GuardedH11Protocol):
+    """The guarded protocol of a spawned worker: importable by name, its timeout from the environment."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.read_timeout = environment_settings().request_read_timeout_seconds
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker process (uvicorn calls this factory in each spawned worker)."""
+    from app.main import create_app
+    from app.observability import configure_logging
+
+    configure_logging()
+    return create_app(environment_settings())
+
+
+def uvicorn_options(settings: Settings, *, workers: int = 1) -> dict:
+    """Keyword arguments for uvicorn.run / uvicorn.Config from the settings.
+
+    With `workers` > 1 the protocol is named, not built, since spawned workers import it.
+    """
     behind_proxy = bool(settings.rate_limit_client_header)
     return {
-        "http": protocol_for(settings),
+        "http": "app.server:WorkerH11Protocol" if workers > 1 else protocol_for(settings),
         "h11_max_incomplete_event_size": settings.max_header_bytes,
         "timeout_keep_alive": settings.keep_alive_seconds,
         # uvicorn trusts X-Forwarded-For/-Proto from 127.0.0.1 by default, which let any client behind a

@@ -272,7 +272,7 @@ class Service:
     """`glossary serve` as a subprocess on a free loopback port, with temp index and database."""
 
     def __init__(self, glossary_dir: Path, index_dir: Path, work: Path, embedder: str = "auto",
-                 argv: list[str] | None = None):
+                 argv: list[str] | None = None, workers: int = 1):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = work / f"service-{self.port}.log"
@@ -280,7 +280,9 @@ class Service:
                     # One database for every start: the first creates it, later ones are restarts.
                     "GLOSSARY_DATABASE_URL": f"sqlite:///{work / 'bench.db'}",
                     "GLOSSARY_EMBEDDER": embedder, "GLOSSARY_HOST": "127.0.0.1", "GLOSSARY_PORT": str(self.port)}
-        self.argv = argv or [str(GLOSSARY_BIN), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        self.workers = workers
+        self.argv = argv or [str(GLOSSARY_BIN), "serve", "--host", "127.0.0.1", "--port", str(self.port),
+                             "--workers", str(workers)]
         self.proc: subprocess.Popen | None = None
         self.ready_s: float | None = None
 
@@ -308,9 +310,23 @@ class Service:
     def log_tail(self, n: int = 20) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
 
-    def memory(self) -> dict:
-        """Resident memory of the service now, and its peak (VmHWM), in MB."""
+    def worker_pids(self) -> list[int]:
+        """The serving processes: with --workers N > 1 uvicorn's spawned children, else the service itself."""
         pid = self.proc.pid
+        if self.workers <= 1:
+            return [pid]
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        return [int(c) for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+
+    def memory(self) -> dict:
+        """Resident memory of the service now, and its peak (VmHWM), in MB (the largest worker's with several)."""
+        if self.workers > 1:
+            per = [self._memory(p) for p in self.worker_pids()]
+            return {"rss_mb": max(m.get("rss_mb", 0) for m in per), "peak_rss_mb": max(m.get("peak_rss_mb", 0) for m in per),
+                    "source": "/proc, largest worker", "workers_rss_mb": [m.get("rss_mb") for m in per]}
+        return self._memory(self.proc.pid)
+
+    def _memory(self, pid: int) -> dict:
         out = {}
         try:
             import psutil
@@ -327,9 +343,12 @@ class Service:
         return out
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time the service has used so far (all its threads)."""
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User + system CPU time the service has used so far (all its threads, and all its workers)."""
+        total = 0.0
+        for pid in {self.proc.pid, *self.worker_pids()}:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -394,6 +413,9 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write all results to this file")
     parser.add_argument("--skip-anchor", action="store_true", help="do not run the naive anchor service")
     parser.add_argument("--keep", action="store_true", help="keep the temp folder (index, database, service log)")
+    parser.add_argument("--workers", type=int, default=1, metavar="N",
+                        help="serving processes of the measured service (glossary serve --workers; default 1); "
+                             "bench/workers.py compares 1 and 2 in one run")
     parser.add_argument("--wait-quiet", type=float, default=0, metavar="SECONDS",
                         help="before timing, wait up to this long for other processes to go quiet (shared hosts)")
     args = parser.parse_args()
@@ -455,7 +477,7 @@ def main() -> int:
         if args.wait_quiet:
             results["background"]["before_start"] = wait_quiet(args.wait_quiet)
         for attempt in range(starts):
-            service = Service(glossary_dir, index_dir, work)
+            service = Service(glossary_dir, index_dir, work, workers=args.workers)
             bg = Background()
             readies.append(round(service.start(), 3))
             results["background"][f"start_{attempt + 1}"] = bg.cores()

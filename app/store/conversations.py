@@ -5,22 +5,31 @@ from __future__ import annotations
 import logging
 
 from app.answer.conversation import Conversation, MemoryConversations, Turn, new_id
-from app.store.db import Question, Store, _aware, now
+from app.store.db import Store, _aware, now
+
+
+WAIT_SECONDS = 5.0  # longest an answer waits for its turn's commit before falling back to memory
 
 
 class StoredConversations:
     """Conversations kept in the database (shared by every replica), with memory as a fallback.
 
-    Each turn is a row of the `questions` table, so the last turn is one indexed lookup. If the
-    database is unreachable, answering goes on with conversations held in this process.
+    Each turn is a row of the `questions` table, so the last turn is one indexed lookup. Rows are
+    written by the store's background writer in batches (app/store/writer.py). With `wait`, an
+    answer is returned only once its row is committed: a follow-up may reach another worker or
+    replica the moment the answer is out, and that process must see this turn. Without `wait` (one
+    process on SQLite) the row is written behind the answer, and this process's follow-ups see it
+    in the writer's pending rows until then. If the database is unreachable, answering goes on with
+    conversations held in this process.
     """
 
     def __init__(self, store: Store, fallback: MemoryConversations, ttl_seconds: float,
-                 log: logging.Logger | None = None):
+                 log: logging.Logger | None = None, *, wait: bool = True):
         self.store = store
         self.fallback = fallback
         self.ttl = ttl_seconds
         self.log = log
+        self.wait = wait
         self._down = False
 
     def _failed(self, what: str) -> None:
@@ -55,11 +64,16 @@ class StoredConversations:
 
     def append(self, conversation: Conversation, turn: Turn, record: dict | None = None) -> int:
         """Store the turn (with the answer's record fields); fall back to memory if the database fails."""
-        row = Question(conversation_id=conversation.id, turn=conversation.count + 1, question=turn.question,
-                       audience=turn.audience, intent=turn.intent, focus=list(turn.focus), facts=turn.facts,
-                       **(record or {}))
+        row = {"conversation_id": conversation.id, "turn": conversation.count + 1, "question": turn.question,
+               "audience": turn.audience, "intent": turn.intent, "focus": list(turn.focus), "facts": turn.facts,
+               "confident": False, "confidence": 0.0, "terms": [], "suggestions": [], "created_at": now(),
+               **(record or {})}
         try:
-            number = self.store.add_question(row)
+            pending = self.store.writer.submit(row)
+            if not self.wait:
+                # Written behind: memory keeps the turn too, for follow-ups should the write fail.
+                return self.fallback.append(conversation, turn)
+            number = pending.wait(WAIT_SECONDS)
         except Exception:
             self._failed("turns kept in memory only")
             return self.fallback.append(conversation, turn)

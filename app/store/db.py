@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 import logging
-from typing import cast
+import threading
+from typing import TYPE_CHECKING, cast
 from pathlib import Path
 
 from sqlalchemy import (
@@ -17,6 +18,9 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+
+if TYPE_CHECKING:
+    from app.store.writer import QuestionWriter
 
 log = logging.getLogger("glossary.store")
 
@@ -75,6 +79,8 @@ class Store:
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._migrated = not migrate
+        self._writer: QuestionWriter | None = None
+        self._writer_lock = threading.Lock()
         if migrate:
             try:
                 self._ensure()
@@ -94,12 +100,34 @@ class Store:
             self._migrated = True
 
     # Questions and conversations -------------------------------------------------------------
+    @property
+    def writer(self) -> QuestionWriter:
+        """The background writer of this process's `questions` rows (app/store/writer.py), started on first use."""
+        with self._writer_lock:
+            if self._writer is None:
+                from app.store.writer import QuestionWriter
+
+                self._writer = QuestionWriter(self)
+            return self._writer
+
+    def _read_own_writes(self) -> None:
+        """Before a curator's view, let this process's queued rows land (a few ms), so its lists are complete."""
+        self._ensure()
+        if self._writer is not None:
+            self._writer.flush()
+
     def last_turn(self, conversation_id: str) -> Question | None:
+        """The conversation's newest turn: stored, or submitted by this process and not written yet."""
+        # Pending first: a row written between the two reads is then in the database read.
+        pending = self._writer.pending_last(conversation_id) if self._writer is not None else None
         self._ensure()
         with Session(self.engine) as session:
-            return session.scalars(
+            stored = session.scalars(
                 select(Question).where(Question.conversation_id == conversation_id).order_by(Question.turn.desc()).limit(1)
             ).first()
+        if pending is not None and (stored is None or pending["turn"] > stored.turn):
+            return Question(**pending)
+        return stored
 
     def add_question(self, row: Question) -> int:
         """Insert a turn; if another replica took that turn number meanwhile, take the next one."""
@@ -117,7 +145,7 @@ class Store:
 
     def questions(self, *, since: datetime | None = None, only_gaps: bool = False, low_confidence: float = 0.0,
                   limit: int = 5000) -> list[Question]:
-        self._ensure()
+        self._read_own_writes()
         query = select(Question).order_by(Question.created_at.desc()).limit(limit)
         if since is not None:
             query = query.where(Question.created_at >= since)
@@ -131,7 +159,7 @@ class Store:
         """Distinct gap questions with how often and when last asked, most asked first, and the
         suggestions of their latest asking. Counted before the window, so a flood of one-off
         questions cannot push out gaps that many people hit."""
-        self._ensure()
+        self._read_own_writes()
         gap = (Question.confident.is_(False)) | (Question.confidence < low_confidence)
         grouped = (select(Question.question, func.count(Question.id), func.max(Question.created_at),
                           func.max(Question.id))
@@ -159,7 +187,7 @@ class Store:
 
     def term_counts(self) -> dict[str, int]:
         """How often each term was linked as the subject of an answer."""
-        self._ensure()
+        self._read_own_writes()
         counts: dict[str, int] = {}
         with Session(self.engine) as session:
             for focus in session.scalars(select(Question.focus).where(Question.confident.is_(True))):
@@ -168,7 +196,7 @@ class Store:
         return counts
 
     def linked_terms(self) -> set[str]:
-        self._ensure()
+        self._read_own_writes()
         linked: set[str] = set()
         with Session(self.engine) as session:
             for terms in session.scalars(select(Question.terms)):
@@ -186,7 +214,7 @@ class Store:
 
     def feedback(self, rating: str | None = None, limit: int = 500) -> list[tuple[Feedback, Question | None]]:
         """Feedback, newest first, each with the question it rates (when still known)."""
-        self._ensure()
+        self._read_own_writes()
         query = select(Feedback).order_by(Feedback.created_at.desc(), Feedback.id.desc()).limit(limit)
         if rating:
             query = query.where(Feedback.rating == rating)
@@ -200,7 +228,7 @@ class Store:
             return out
 
     def count(self, model) -> int:
-        self._ensure()
+        self._read_own_writes()
         with Session(self.engine) as session:
             return session.scalar(select(func.count()).select_from(model)) or 0
 
@@ -210,6 +238,9 @@ class Store:
         return True
 
     def dispose(self) -> None:
+        """Write the rows still queued, then close the connections."""
+        if self._writer is not None:
+            self._writer.close()
         self.engine.dispose()
 
 

@@ -13,12 +13,18 @@ Routes whose cost depends on the request (a 404 that ranks near terms, an A-Z fi
 page's text) call `enforce(request)` on the same buckets. Admin sign-in has its own, stricter
 `AuthThrottle`: a few failures are free, then every further try waits twice as long. Memory is bounded: a bucket that has refilled completely holds no information and
 is dropped, and at most `max_clients` buckets are kept (the least recently used go first).
+
+Those buckets live in one process. With several workers or replicas, `GLOSSARY_RATE_LIMIT_STORAGE`
+(e.g. `redis://redis:6379`) moves the count into a shared store through the `limits` library
+(`SharedRateLimiter`), as a moving window of `burst` requests per `burst / rate` seconds: the same
+burst at once and the same sustained rate as the bucket, a little stricter in between.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import json
+import logging
 import math
 import time
 from collections import OrderedDict
@@ -35,6 +41,7 @@ LIMITED = {
     ("POST", "/api/ask"), ("GET", "/api/search"), ("POST", "/api/feedback"),
     ("POST", "/"), ("POST", "/feedback"), ("POST", "/widget/api/spot"),
 }
+log = logging.getLogger("glossary.ratelimit")
 MAX_KEY_CHARS = 64  # a client key longer than an IPv6 address is cut, so junk headers cannot bloat memory
 
 
@@ -105,6 +112,67 @@ class RateLimiter:
         return dropped
 
 
+class SharedRateLimiter:
+    """The RateLimiter's interface on a store every worker and replica shares (the `limits` library).
+
+    `limits` has no token bucket; the bucket of `burst` tokens refilling at `rate` a second maps to a
+    moving window of `burst` hits per `burst / rate` seconds (30 per 15 s for 30 and 120 a minute).
+    Over a minute that admits 120 instead of the bucket's 30 + 120, so a client that empties its
+    burst waits for the window to slide rather than for one token. If the store cannot be reached
+    the request is let through (logged once until it is back): the limit protects capacity, and an
+    outage of Redis must not turn into an outage of the glossary.
+    """
+
+    def __init__(self, per_minute: int, burst: int, storage_url: str):
+        from limits import RateLimitItemPerSecond, storage, strategies
+
+        self.rate = per_minute / 60.0
+        self.burst = max(1, burst)
+        self.storage_url = storage_url
+        self.storage = storage.storage_from_string(storage_url)
+        self.window = strategies.MovingWindowRateLimiter(self.storage)
+        self.item = RateLimitItemPerSecond(self.burst, max(1, round(self.burst / self.rate))) if self.enabled else None
+        self._down = False
+
+    @property
+    def enabled(self) -> bool:
+        return self.rate > 0
+
+    def take(self, key: str) -> float:
+        """Count one hit for `key`; 0.0 when allowed, else the seconds until the window admits one more."""
+        if self.item is None:
+            return 0.0
+        try:
+            if self.window.hit(self.item, "glossary", key):
+                self._reachable()
+                return 0.0
+            reset_at, _ = self.window.get_window_stats(self.item, "glossary", key)
+        except Exception:
+            if not self._down:
+                self._down = True
+                log.warning("rate-limit store %s unreachable: not limiting until it is back", self.storage_url,
+                            exc_info=True)
+            return 0.0
+        self._reachable()
+        return max(0.001, reset_at - time.time())
+
+    def _reachable(self) -> None:
+        if self._down:
+            self._down = False
+            log.warning("rate-limit store reachable again: limiting again")
+
+
+Limiter = RateLimiter | SharedRateLimiter
+
+
+def limiter_for(settings: Settings) -> Limiter:
+    """The in-process token buckets, or the shared store named by GLOSSARY_RATE_LIMIT_STORAGE."""
+    url = settings.rate_limit_storage.strip()
+    if not url or url.startswith("memory://"):
+        return RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
+    return SharedRateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst, url)
+
+
 def trusts(host: str, trusted: tuple[str, ...] | list[str]) -> bool:
     """True when `host` is one of `trusted`: an address, a network (10.0.0.0/8), a name, or '*'."""
     for entry in trusted:
@@ -134,7 +202,7 @@ def client_key(scope: Scope, header: str = "", trusted: tuple[str, ...] | list[s
     return peer[:MAX_KEY_CHARS]
 
 
-def too_many(limiter: RateLimiter, wait: float) -> tuple[int, str]:
+def too_many(limiter: Limiter, wait: float) -> tuple[int, str]:
     """Retry-After seconds and the readable detail of a 429."""
     seconds = max(1, math.ceil(wait))
     per_minute = round(limiter.rate * 60)
@@ -146,7 +214,7 @@ def enforce(request) -> None:
     """Spend a token for a costly branch of a route (ranking, spotting); raise a 429 when none is left."""
     from fastapi import HTTPException
 
-    limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
+    limiter: Limiter | None = getattr(request.app.state, "rate_limiter", None)
     if limiter is None or not limiter.enabled:
         return
     settings = request.app.state.settings
@@ -194,7 +262,7 @@ class AuthThrottle:
 class RateLimitMiddleware:
     """Pure ASGI middleware answering 429 (with Retry-After) when a client exceeds its rate."""
 
-    def __init__(self, app: ASGIApp, *, limiter: RateLimiter, client_header: str = "",
+    def __init__(self, app: ASGIApp, *, limiter: Limiter, client_header: str = "",
                  trusted_proxies: tuple[str, ...] | list[str] = (), limited: set[tuple[str, str]] | None = None):
         self.app = app
         self.limiter = limiter
@@ -220,10 +288,10 @@ class RateLimitMiddleware:
         await send({"type": "http.response.body", "body": body})
 
 
-def install(app: Starlette, settings: Settings) -> RateLimiter:
+def install(app: Starlette, settings: Settings) -> Limiter:
     """Add the limiter to `app` from the rate_limit_* settings and return it (the AppState keeps it),
     and the admin sign-in throttle (app.state.auth_throttle)."""
-    limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
+    limiter = limiter_for(settings)
     app.state.auth_throttle = AuthThrottle()
     app.add_middleware(RateLimitMiddleware, limiter=limiter, client_header=settings.rate_limit_client_header,
                        trusted_proxies=settings.trusted_proxies)
