@@ -587,7 +587,12 @@
       updateOpenFull();
       showCount(0, false);
       // The new question at the top, its answer below it (the sticky ask box is allowed for by scroll-padding).
+      // Once now, which also ends the smooth scroll started when it was asked, and once more after the next
+      // layout: a busy machine can lay the answer out (chips, folded detail) after this task has run.
       questionLi.scrollIntoView({ block: "start", behavior: "auto" });
+      requestAnimationFrame(function () {
+        requestAnimationFrame(function () { questionLi.scrollIntoView({ block: "start", behavior: "auto" }); });
+      });
     }, function (error) {
       pending.replaceWith(errorItem(error.message, question));
       if (!textarea.value) textarea.value = typed.trim() ? typed : question;
