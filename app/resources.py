@@ -117,7 +117,8 @@ def load_resources(settings: Settings, embedder: Embedder | None = None) -> Reso
     glossary, problems = load_or_raise(settings.glossary_dir)
     builder = None
     if embedder is None:
-        embedder = make_embedder(settings.embedder, settings.resolved_model_path(), settings.onnx_model)
+        embedder = make_embedder(settings.embedder, settings.resolved_model_path(), settings.onnx_model,
+                                 threads=settings.query_threads())
         if not isinstance(embedder, _reference_type()):
             builder = lambda: reference_embedder(settings)  # noqa: E731
     index = ensure_index(settings, glossary, embedder, builder=builder, serve_unsaved=True)

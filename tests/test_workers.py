@@ -242,3 +242,23 @@ def test_serve_with_two_workers_reloads_in_every_worker(tmp_path):
 def log_text(log) -> str:
     log.flush()
     return Path(log.name).read_text(errors="replace")
+
+
+@pytest.mark.parametrize(("cores", "workers", "explicit", "threads"),
+                         [(2, 1, 0, 2), (2, 2, 0, 1), (2, 4, 0, 1), (8, 2, 0, 2), (16, 4, 0, 2), (1, 1, 0, 1), (2, 2, 3, 3)])
+def test_query_threads_share_the_cores_among_the_workers(monkeypatch, cores, workers, explicit, threads):
+    monkeypatch.setattr("app.config.usable_cores", lambda: cores)
+    assert Settings(workers=workers, onnx_threads=explicit).query_threads() == threads
+
+
+def test_each_workers_onnx_session_gets_its_share_of_the_cores(monkeypatch):
+    from app.search.embedder import make_embedder
+    from app.search.onnx_embedder import onnx_available
+
+    settings = Settings(workers=2)
+    if not onnx_available(settings.resolved_model_path(), settings.onnx_model):
+        pytest.skip("no ONNX model installed")
+    monkeypatch.setattr("app.config.usable_cores", lambda: 2)
+    embedder = make_embedder("onnx", settings.resolved_model_path(), settings.onnx_model, threads=settings.query_threads())
+    assert embedder.session.get_session_options().intra_op_num_threads == 1
+    assert embedder.encode(["What is SSO?"]).shape == (1, 384)

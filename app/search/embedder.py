@@ -58,14 +58,16 @@ class SentenceTransformerEmbedder:
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
 
 
-def make_embedder(kind: str, model_path: str, onnx_path: str | Path | None = None) -> Embedder:
+def make_embedder(kind: str, model_path: str, onnx_path: str | Path | None = None, *,
+                  threads: int | None = None) -> Embedder:
     """Build the query embedder named in settings; `auto` prefers ONNX when it is installed.
 
-    The ONNX file is `onnx_path` when it exists (the built int8 model), else the packaged one.
+    The ONNX file is `onnx_path` when it exists (the built int8 model), else the packaged one;
+    `threads` is its intra-op thread count (default: up to 2 of the usable cores).
     """
     if kind in ("onnx", "auto"):
         from app.search.onnx_embedder import OnnxEmbedder, onnx_available
 
         if kind == "onnx" or onnx_available(model_path, onnx_path):
-            return OnnxEmbedder(model_path, onnx_path)
+            return OnnxEmbedder(model_path, onnx_path, threads)
     return SentenceTransformerEmbedder(model_path)

@@ -8,12 +8,11 @@ tokenizer.json (from the bundled sentence-transformers folder), so tokens match 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 
-from app.config import BUILT_INT8_MODEL
+from app.config import BUILT_INT8_MODEL, MAX_DEFAULT_ONNX_THREADS, usable_cores
 
 MAX_TOKENS = 256
 BATCH = 16  # texts per session run when encoding many
@@ -61,7 +60,7 @@ class OnnxEmbedder:
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self.tokenizer.enable_padding()
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or min(2, os.cpu_count() or 1)
+        options.intra_op_num_threads = threads or min(MAX_DEFAULT_ONNX_THREADS, usable_cores())
         options.inter_op_num_threads = 1
         self.path = onnx
         self.session = ort.InferenceSession(str(onnx), options, providers=["CPUExecutionProvider"])
