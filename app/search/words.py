@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -44,7 +45,7 @@ class _SortedTable:
         self.keys = keys
         self.values = values
 
-    def get(self, key: str) -> object:
+    def get(self, key: str) -> Any:
         """The value of `key`, or None."""
         encoded = key.encode("utf-8")
         i = int(np.searchsorted(self.keys, encoded))
@@ -172,5 +173,6 @@ def _sorted_arrays(keys_name: str, values_name: str, table: dict, dtype: type | 
 
 def write_tables(path: Path = TABLES_PATH) -> None:
     """Build the tables and write them to `path` (a compressed .npz)."""
+    arrays: dict[str, Any] = build_tables()
     with path.open("wb") as handle:
-        np.savez_compressed(handle, **build_tables())
+        np.savez_compressed(handle, **arrays)
