@@ -6,10 +6,10 @@ only asks whether a word's Zipf frequency reaches 3.5 and which lemmas a form ha
 tests/test_words.py) keeps just that: the frequency bucket of every wordfreq token at Zipf >= 3.45,
 and the lemmas of every form lemminflect's lookup maps to something other than itself. `zipf`
 recombines tokens as `wordfreq.zipf_frequency` does and equals it whenever that is >= ZIPF_FLOOR.
-The libraries stay the source of truth (`library_zipf`, `library_lemmas`, `build_tables`); they are
-imported only to build the tables, and wordfreq's tokenizer and digit estimate only for words with
-characters other than ASCII letters, digits, dots and plain separators (`'`, `_`, `,`, non-ASCII)
-or with a run of digits.
+The libraries stay the source of truth (`library_zipf`, `library_lemmas`, `build_tables`) and are
+imported only to build the tables, except two narrow edges that import wordfreq's code but never its
+frequency list (~6 MB): its tokenizer for a word with `'`, `_`, `,`, `;`, `:`, `@` or non-ASCII
+characters, and its digit estimate for a run of digits whose shape is a common token ("20th").
 """
 
 from __future__ import annotations
