@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable, TypeVar
 
 from app.answer.cache import AnswerCache
 from app.answer.compose import Composer
@@ -20,6 +20,8 @@ from app.search.spotter import Spotter
 
 log = logging.getLogger("glossary")
 
+T = TypeVar("T")
+
 
 @dataclass
 class Resources:
@@ -31,6 +33,16 @@ class Resources:
     composer: Composer
     warnings: list[Problem] = field(default_factory=list)
     answers: AnswerCache = field(default_factory=AnswerCache)  # repeated questions; new with every reload
+    # What depends only on the loaded glossary (a term page's sections as HTML): made once, dropped with a reload.
+    _derived: dict[Any, Any] = field(default_factory=dict, repr=False)
+
+    def derived(self, key: Any, make: Callable[[], T]) -> T:
+        """`make()`, computed once per load for `key` (two threads racing compute the same value; one is kept)."""
+        try:
+            value: T = self._derived[key]
+        except KeyError:
+            value = self._derived.setdefault(key, make())
+        return value
 
     def url_for(self, slug: str) -> str:
         return term_url(self.settings, slug)

@@ -322,3 +322,17 @@ def test_feedback_only_for_a_turn_that_was_answered(client):
     assert late.status_code == 404 and "no turn 2" in late.json()["detail"]
     ok = client.post("/api/feedback", json={"conversation_id": asked["conversation_id"], "turn": 1, "rating": "up"})
     assert ok.status_code == 201
+
+
+def test_term_sections_are_rendered_once_per_load_for_each_order(client):
+    resources = client.app.state.resources
+    term = resources.glossary.terms["single-sign-on"]
+    first = views.term_page(resources, term, None).sections
+    again = views.term_page(resources, term, "procurement").sections  # the same order of sections
+    for_it = views.term_page(resources, term, "it").sections
+    assert [s.key for s in first][:3] == ["definition", "procurement", "it"]
+    assert all(a is b for a, b in zip(first, again)) and len(first) == len(again)
+    assert [s.key for s in for_it][:3] == ["definition", "it", "procurement"]
+    card = views.term_card(resources, term, "it")
+    card["summary"] = "changed by one caller"
+    assert views.term_card(resources, term, "it")["summary"] == term.summary

@@ -141,3 +141,18 @@ def test_cli_reload_against_a_running_service(fixture_glossary, tmp_path):
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def test_term_page_and_card_show_an_edited_section_after_reload(fixture_glossary, tmp_path):
+    """Term pages and cards keep their sections' HTML for the loaded glossary only: a reload drops it."""
+    path = fixture_glossary / "terms" / "single-sign-on.md"
+    old, new = "reach many applications", "reach every reloaded application"
+    with make(fixture_glossary, tmp_path) as client:
+        pages = [client.get("/terms/single-sign-on").text for _ in range(2)]
+        card = client.get("/widget/api/card/single-sign-on").json()["definition_html"]
+        assert old in pages[0] and pages[0] == pages[1] and old in card  # the second page comes from the cache
+        path.write_text(path.read_text().replace(old, new))
+        assert client.post("/admin/reload", headers=AUTH).json()["status"] == "applied"
+        page = client.get("/terms/single-sign-on").text
+        card = client.get("/widget/api/card/single-sign-on").json()["definition_html"]
+        assert new in page and old not in page and new in card

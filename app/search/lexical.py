@@ -65,7 +65,9 @@ class _Bm25Part:
         if not ids:
             return {}
         raw = self._bm25.get_scores_from_ids(ids)
-        return {self.slugs[i]: float(raw[i]) for i in np.flatnonzero(raw > 0)}
+        found = np.flatnonzero(raw > 0)
+        slugs = self.slugs
+        return dict(zip([slugs[i] for i in found.tolist()], raw[found].tolist()))
 
 
 class FuzzyNames:

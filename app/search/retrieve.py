@@ -79,7 +79,10 @@ class Retriever:
         self.spotter = Spotter(glossary)
         self.bm25 = Bm25(index.lexical, apart={slug for slug, term in glossary.terms.items() if "imported" in term.tags})
         self.fuzzy = FuzzyNames(glossary)
-        self._view_slugs = np.array([v.slug for v in index.views])
+        # Each view's term as a number, and the numbers' slugs: the best view per term is found in numpy.
+        self._term_slugs = list(dict.fromkeys(v.slug for v in index.views))
+        numbers = {slug: n for n, slug in enumerate(self._term_slugs)}
+        self._view_terms = np.array([numbers[v.slug] for v in index.views], dtype=np.int64)
         w = self.weights
         self.priors = {
             slug: -(w.draft_prior if term.status == "draft" else 0.0) - (w.imported_prior if "imported" in term.tags else 0.0)
@@ -103,14 +106,12 @@ class Retriever:
             return {}
         k = min(len(self.index.views), 256)
         sims, ids = self.index.faiss.search(vector.reshape(1, -1).astype(np.float32), k)
-        best: dict[str, float] = {}
-        for sim, i in zip(sims[0], ids[0]):
-            if i < 0:
-                continue
-            slug = self._view_slugs[i]
-            if slug not in best:
-                best[slug] = float(sim)
-        return best
+        found = ids[0] >= 0
+        sims, terms = sims[0][found], self._view_terms[ids[0][found]]
+        # FAISS returns the views best first: a term's first view is its best; keep that order.
+        first = np.sort(np.unique(terms, return_index=True)[1])
+        slugs = self._term_slugs
+        return {slugs[t]: sim for t, sim in zip(terms[first].tolist(), sims[first].tolist())}
 
     def rank(
         self,
@@ -126,13 +127,15 @@ class Retriever:
         cands: dict[str, Candidate] = {}
 
         def cand(slug: str) -> Candidate:
-            return cands.setdefault(slug, Candidate(slug))
+            found = cands.get(slug)
+            if found is None:  # not setdefault: that would build a Candidate on every call
+                found = cands[slug] = Candidate(slug)
+            return found
 
         spots: list[Spot] = []
         if mode in ("fused", "dense"):
             vec = vector if vector is not None else self.embed(query)
-            for slug, sim in self.dense_scores(vec).items():
-                cand(slug).dense = sim
+            cands = {slug: Candidate(slug, dense=sim) for slug, sim in self.dense_scores(vec).items()}
         if mode in ("fused", "bm25"):
             for slug, value in self.bm25.relative_scores(query, w.bm25_saturation).items():
                 cand(slug).bm25 = value
@@ -155,9 +158,13 @@ class Retriever:
         # A name spotted in a long description is often context ("the data centre operator says…"),
         # not the subject; in a short question it is the subject.
         length_factor = min(1.0, max(w.spot_floor, w.spot_words / max(1, len(query.split()))))
+        priors = self.priors
+        scored = []
         for c in cands.values():
-            c.score = _fused_score(w, c, length_factor) + self.priors.get(c.slug, 0.0)
-        ordered = sorted(cands.values(), key=lambda c: (-c.score, c.slug))[:limit]
+            c.score = _fused_score(w, c, length_factor) + priors.get(c.slug, 0.0)
+            scored.append((-c.score, c.slug, c))  # slugs are unique: candidates themselves are never compared
+        scored.sort()
+        ordered = [c for _, _, c in scored[:limit]]
         return Ranking(query=query, candidates=ordered, spots=spots, confidence=self.confidence(ordered))
 
     def confidence(self, ordered: list[Candidate]) -> float:

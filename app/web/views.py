@@ -160,16 +160,28 @@ def suggest_edit_url(template: str, term: Term, owners: list[OwnerView]) -> str 
     return f"mailto:{email}?subject={quote(subject)}" if email else None
 
 
-def term_page(resources: Resources, term: Term, audience: str | None) -> TermPage:
-    """Everything the term page shows; other glossary terms are linked at their first mention."""
+def section_views(resources: Resources, term: Term, order: tuple[str, ...]) -> tuple[SectionView, ...]:
+    """A term's sections in `order` as sanitized HTML; other glossary terms are linked at their first mention."""
     linker = Linker(resources.glossary, resources.url_for, resources.spotter)
     linker.link(term.slug)  # the page's own term: never linked to itself
     sections = []
-    for key in section_order(audience):
+    for key in order:
         markdown = term.section(key)
         if markdown:
             html = Markup(to_html(autolink_prose(linker, markdown)))
             sections.append(SectionView(key, ANCHORS[key], SECTION_TITLES[key], html))
+    return tuple(sections)
+
+
+def cached_sections(resources: Resources, term: Term, audience: str | None) -> list[SectionView]:
+    """The term page's sections, rendered once per glossary load for each order of sections."""
+    order = tuple(section_order(audience))
+    return list(resources.derived(("term-sections", term.slug, order), lambda: section_views(resources, term, order)))
+
+
+def term_page(resources: Resources, term: Term, audience: str | None) -> TermPage:
+    """Everything the term page shows; other glossary terms are linked at their first mention."""
+    sections = cached_sections(resources, term, audience)
     related = [v for v in (_link_view(resources, s) for s in term.related) if v]
     org = resources.glossary.org
     owners = owner_views(org, term.owners)
@@ -250,8 +262,15 @@ def near_terms(resources: Resources, text: str, limit: int = 3) -> list[TermLink
 
 
 def term_card(resources: Resources, term: Term, audience: str | None) -> dict:
-    """The inline card a linked definition opens: short, sanitized HTML, and a link to the full page."""
+    """The inline card a linked definition opens: short, sanitized HTML, and a link to the full page.
+
+    Made once per glossary load for each term and audience (a copy is returned: callers may change theirs).
+    """
     key = audience if audience in AUDIENCES else None
+    return dict(resources.derived(("term-card", term.slug, key), lambda: _term_card(resources, term, key)))
+
+
+def _term_card(resources: Resources, term: Term, key: str | None) -> dict:
     section_key = key if key and term.section(key) else None
     replaced = resources.glossary.get(term.replaced_by) if term.replaced_by else None
     return {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Response
 
 from app import service
 from app.web.deps import ResourcesDep, StateDep
@@ -57,9 +57,11 @@ def term_detail(resources: Resources, term: Term) -> TermDetail:
 
 
 @router.post("/ask", response_model=AskResponse, response_model_exclude_none=True)
-def ask(body: AskRequest, state: StateDep) -> AskResponse:
+def ask(body: AskRequest, state: StateDep) -> Response:
     """Answer a question (or explain pasted text), continuing a conversation when an id is given."""
-    return service.ask(state, body)
+    # The service built a typed AskResponse: its JSON is written here, in this worker thread, the same
+    # bytes FastAPI would write, without validating it again in a second hop to the thread pool.
+    return Response(service.ask(state, body).model_dump_json(exclude_none=True), media_type="application/json")
 
 
 @router.post("/feedback", response_model=FeedbackResponse, status_code=201)
