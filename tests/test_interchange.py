@@ -17,7 +17,7 @@ from app.cli import cli
 from app.glossary import load_glossary
 from app.interchange import Source, export_text, plan_import
 from app.interchange.csv_format import join_list, split_list
-from app.interchange.records import PLACEHOLDER_TEXT, read_records
+from app.interchange.records import PLACEHOLDER_TEXT, TermRecord, read_records
 from app.render import to_html
 from tests.conftest import FIXTURE_GLOSSARY, SHARED
 from tests.fakes import FakeEmbedder
@@ -79,16 +79,15 @@ def test_parent_must_resolve_and_not_loop(fixture_glossary):
 
 # --- round trips --------------------------------------------------------------------------------
 
-def comparable(records: list[dict], unordered: bool) -> list[dict]:
+def comparable(records: list[TermRecord], unordered: bool) -> list[dict]:
     """Records as a format keeps them; SKOS (RDF) keeps list items but not their order."""
-    if not unordered:
-        return records
     out = []
-    for r in records:
-        r = dict(r)
-        for key in ("aliases", "ambiguous", "related", "owners", "tags", "questions"):
-            r[key] = sorted(r[key])
-        r["references"] = sorted(r["references"], key=lambda ref: (ref["label"], ref["url"] or ""))
+    for record in records:
+        r = record.flat()
+        if unordered:
+            for key in ("aliases", "ambiguous", "related", "owners", "tags", "questions"):
+                r[key] = sorted(r[key])
+            r["references"] = sorted(r["references"], key=lambda ref: (ref["label"], ref["url"] or ""))
         out.append(r)
     return out
 
