@@ -2,9 +2,9 @@
 
 Rules, also in the README ("Import and export"):
 
-* Each row becomes a record (`records.COLUMNS`). A row without `term`, without a definition,
-  without a domain (none in the row and no `--domain`), or with a bad value is an **error** row;
-  the other rows go on.
+* Each row is typed (`rows.ImportRow`) and becomes a record (`records.TermRecord`, checked by
+  the loader's model). A row without `term`, without a definition, without a domain (none in the
+  row and no `--domain`), or with a bad value is an **error** row; the other rows go on.
 * A row that lacks summary, owners, reviewed, or the For procurement / For IT / Example text gets
   derived values (first sentence of the definition, `--owner`, today, "To be written by the
   curators.") and becomes a **draft** tagged `imported`.
