@@ -17,7 +17,7 @@ from app.cli import cli
 from app.glossary import load_glossary
 from app.interchange import Source, export_text, plan_import
 from app.interchange.csv_format import join_list, split_list
-from app.interchange.records import PLACEHOLDER_TEXT, read_records
+from app.interchange.records import PLACEHOLDER_TEXT, TermRecord, read_records
 from app.render import to_html
 from tests.conftest import FIXTURE_GLOSSARY, SHARED
 from tests.fakes import FakeEmbedder
@@ -79,16 +79,15 @@ def test_parent_must_resolve_and_not_loop(fixture_glossary):
 
 # --- round trips --------------------------------------------------------------------------------
 
-def comparable(records: list[dict], unordered: bool) -> list[dict]:
+def comparable(records: list[TermRecord], unordered: bool) -> list[dict]:
     """Records as a format keeps them; SKOS (RDF) keeps list items but not their order."""
-    if not unordered:
-        return records
     out = []
-    for r in records:
-        r = dict(r)
-        for key in ("aliases", "ambiguous", "related", "owners", "tags", "questions"):
-            r[key] = sorted(r[key])
-        r["references"] = sorted(r["references"], key=lambda ref: (ref["label"], ref["url"] or ""))
+    for record in records:
+        r = record.flat()
+        if unordered:
+            for key in ("aliases", "ambiguous", "related", "owners", "tags", "questions"):
+                r[key] = sorted(r[key])
+            r["references"] = sorted(r["references"], key=lambda ref: (ref["label"], ref["url"] or ""))
         out.append(r)
     return out
 
@@ -372,6 +371,84 @@ ex:3 a skos:Concept ; skos:altLabel "nameless" .
     plan.write()
     car = load_glossary(plan.glossary_dir).glossary.terms["car"]
     assert car.parent == "vehicle" and car.aliases == ["automobile"] and car.status == "draft"
+
+
+# --- typed records and rows --------------------------------------------------------------------
+
+def test_a_wrong_type_in_a_row_names_the_field_and_the_rest_imports(tmp_path):
+    source = write_lines(tmp_path / "typed.jsonl", [
+        {"term": "Good one", "definition": "Fine.", "aliases": [7, "seven", "seven"]},
+        {"term": "Bad owners", "definition": "D.", "owners": {"name": "Ann"}},
+        {"term": "Bad url", "definition": "D.", "references": [{"label": "L", "url": 5}]},
+        {"term": ["a", "list"], "definition": "D."},
+        {"term": "Bad flag", "definition": "D.", "summary": True},
+        {"term": "Two problems", "definition": 5, "reviewed": "soon"},
+        {"term": "Good two", "definition": "Also fine.", "colour": "blue"}])
+    plan = plan_import(empty_glossary(tmp_path), [Source(source, "jsonl", "it")])
+    assert [(line.action, line.slug, line.reason) for line in plan.lines[1:6]] == [
+        ("error", "bad-owners", "owners: must be a list of text, not dict"),
+        ("error", "bad-url", "references: 'url' must be text"),
+        ("error", "", "term: must be text, not list"),
+        ("error", "bad-flag", "summary: must be text, not bool"),
+        ("error", "two-problems", "definition: must be text, not int; reviewed: 'soon' is not a date (YYYY-MM-DD)"),
+    ]
+    assert plan.lines[0].action == plan.lines[6].action == "create"
+    assert "ignored unknown field(s): colour" in plan.lines[6].reason
+    plan.write()
+    assert load_glossary(plan.glossary_dir).glossary.terms["good-one"].aliases == ["7", "seven"]  # cleaned, deduplicated
+
+
+def test_a_record_round_trips_term_file_to_record_to_term_file(fixture_glossary, tmp_path):
+    from datetime import date
+
+    from app.interchange.records import term_file_text
+
+    records, _ = read_records(fixture_glossary)
+    assert records and all(isinstance(r, TermRecord) and isinstance(r.reviewed, date) for r in records)
+    target = empty_glossary(tmp_path)
+    for record in records:
+        (target / "terms" / f"{record.slug}.md").write_text(term_file_text(record), encoding="utf-8")
+    back, _ = read_records(target)
+    assert back == records
+    for record in back:
+        assert term_file_text(record) == (target / "terms" / f"{record.slug}.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("change", [
+    {"slug": "Not A Slug"}, {"domain": "finance"}, {"status": "published"}, {"owners": []}, {"summary": ""},
+    {"reviewed": "31/12/2026"}, {"references": [{"label": "Old", "url": "ftp://files.test/x"}]},
+    {"references": [{"url": "https://a.test"}]}, {"colour": "blue"}, {"aliases": "one, two"},
+])
+def test_the_record_rejects_what_the_front_matter_rejects(change):
+    from pydantic import ValidationError
+
+    from app.glossary.model import FrontMatter
+    from app.interchange.records import RowError, validated_record
+
+    front = {"term": "Widget", "slug": "widget", "domain": "it", "summary": "A thing.", "status": "draft",
+             "owners": ["IT"], "reviewed": "2026-01-01", **change}
+    with pytest.raises(ValidationError) as expected:
+        FrontMatter.model_validate(front)
+    with pytest.raises(RowError) as raised:
+        validated_record({**front, "definition": "A small thing."})
+    assert str(raised.value) == str(RowError.of(expected.value))
+    [field] = change
+    assert str(raised.value).startswith(field)  # the message names the field
+
+
+def test_record_sections_are_text_and_the_columns_come_from_the_models():
+    from app.interchange.records import COLUMNS, FIELDS, SECTION_FIELDS, RowError, validated_record
+    from app.interchange.rows import ImportRow
+
+    front = {"term": "Widget", "slug": "widget", "domain": "it", "summary": "A thing.", "status": "draft",
+             "owners": ["IT"], "reviewed": "2026-01-01"}
+    with pytest.raises(RowError, match="^example: Input should be a valid string$"):
+        validated_record({**front, "example": 5})
+    assert validated_record(front).section("procurement") == ""
+    assert SECTION_FIELDS == {"definition": "definition", "for_procurement": "procurement", "for_it": "it",
+                              "our_rules": "rules", "example": "example"}
+    assert COLUMNS == FIELDS + list(SECTION_FIELDS)
+    assert set(ImportRow.model_fields) == set(COLUMNS) | {"source", "license"}
 
 
 # --- hostile text -------------------------------------------------------------------------------

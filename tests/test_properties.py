@@ -21,7 +21,9 @@ from hypothesis import strategies as st
 
 from app.glossary.loader import load_or_raise, make_renderer, parse_term
 from app.glossary.model import SECTION_HEADINGS
-from app.interchange.records import FIELDS, SECTION_FIELDS, clean_block, clean_line, record_from_front, term_file_text
+from app.interchange.records import (
+    FIELDS, SECTION_FIELDS, TermRecord, clean_block, clean_line, record_from_front, term_file_text,
+)
 from app.search.spotter import Spotter
 from tests.conftest import SHIPPED_GLOSSARY
 
@@ -198,7 +200,7 @@ slug = st.from_regex(r"[a-z0-9]{1,8}(-[a-z0-9]{1,8}){0,3}", fullmatch=True)
 
 
 @st.composite
-def records(draw) -> dict:
+def records(draw) -> TermRecord:
     record = {key: None for key in FIELDS}
     record.update(
         term=draw(line), slug=draw(slug), aliases=draw(st.lists(line, max_size=4)), ambiguous=[],
@@ -214,14 +216,14 @@ def records(draw) -> dict:
     record["parent"] = draw(st.none() | slug)
     for column in SECTION_FIELDS:
         record[column] = draw(block) if column != "our_rules" else draw(st.just("") | block)
-    return record
+    return TermRecord.model_validate(record)
 
 
 @BOUNDED
 @given(records())
 def test_a_written_term_file_parses_back_to_the_same_record(record):
     text = term_file_text(record)
-    path = scratch() / f"{record['slug']}.md"
+    path = scratch() / f"{record.slug}.md"
     path.write_text(text, encoding="utf-8", newline="")
     term, problems, _ = parse_term(path, f"glossary/terms/{path.name}", make_renderer({}))
     assert term is not None and not problems, (problems, text)

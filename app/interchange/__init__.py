@@ -1,4 +1,5 @@
-"""Import and export of glossaries: CSV, JSON Lines and SKOS (Turtle), all through one flat record.
+"""Import and export of glossaries: CSV, JSON Lines and SKOS (Turtle), all through one typed record
+(`records.TermRecord`).
 
 `export_text` turns a valid glossary into one of the formats; `plan_import` reads files in any
 of them into a per-row report plus the term files to write (`ImportPlan.write`), after a dry-run

@@ -18,8 +18,8 @@ import re
 from pathlib import Path
 from typing import Any, Iterable, TextIO
 
-from app.interchange.records import COLUMNS, LIST_FIELDS, SOURCE_FIELDS
-from app.interchange.rows import RawRow
+from app.interchange.records import COLUMNS, LIST_FIELDS, TermRecord
+from app.interchange.rows import ImportRow, RawRow
 
 SEPARATOR = "; "
 _REFERENCE = re.compile(r"^(.*?)\s*<(https?://[^<>\s]+)>$")
@@ -65,13 +65,12 @@ def _parse_reference(item: str) -> dict:
     return {"label": match.group(1), "url": match.group(2)} if match else {"label": item, "url": None}
 
 
-def write(records: Iterable[dict], out: TextIO) -> None:
+def write(records: Iterable[TermRecord], out: TextIO) -> None:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     for record in records:
         row = []
-        for key in COLUMNS:
-            value = record.get(key)
+        for key, value in record.flat().items():  # in COLUMNS order
             if key == "references":
                 value = join_list(_reference_cell(r) for r in value or [])
             elif key in LIST_FIELDS:
@@ -80,7 +79,7 @@ def write(records: Iterable[dict], out: TextIO) -> None:
         writer.writerow(row)
 
 
-_KNOWN = set(COLUMNS) | set(SOURCE_FIELDS)
+_KNOWN = set(ImportRow.model_fields)  # the record's columns plus source and license
 
 
 def _column(header: str) -> str:

@@ -2,9 +2,9 @@
 
 Rules, also in the README ("Import and export"):
 
-* Each row becomes a record (`records.COLUMNS`). A row without `term`, without a definition,
-  without a domain (none in the row and no `--domain`), or with a bad value is an **error** row;
-  the other rows go on.
+* Each row is typed (`rows.ImportRow`) and becomes a record (`records.TermRecord`, checked by
+  the loader's model). A row without `term`, without a definition, without a domain (none in the
+  row and no `--domain`), or with a bad value is an **error** row; the other rows go on.
 * A row that lacks summary, owners, reviewed, or the For procurement / For IT / Example text gets
   derived values (first sentence of the definition, `--owner`, today, "To be written by the
   curators.") and becomes a **draft** tagged `imported`.
@@ -32,16 +32,16 @@ from datetime import date
 from pathlib import Path
 
 import yaml
-from pydantic import ValidationError
 
 from app.glossary.loader import ORG_FILE, TERMS_DIR, LoadResult, load_glossary, load_org, split_front_matter
-from app.glossary.model import FrontMatter, normalize
+from app.glossary.model import normalize
 from app.interchange import csv_format, jsonl_format, skos_format
-from app.text import DOMAINS, slugify
 from app.interchange.records import (
-    COLUMNS, LIST_FIELDS, PLACEHOLDER_TEXT, SECTION_FIELDS, SOURCE_FIELDS, RowError, clean_block, clean_line,
-    drop_foreign_links, dump_front_matter, empty_record, first_sentence, front_matter_data, link_allowed, term_file_text,
+    LIST_FIELDS, PLACEHOLDER_TEXT, SECTION_FIELDS, RowError, TermRecord, clean_block, clean_line, drop_foreign_links,
+    dump_front_matter, first_sentence, link_allowed, term_file_text, validated_record,
 )
+from app.interchange.rows import ImportRow
+from app.text import DOMAINS, slugify
 
 READERS = {"csv": csv_format.read, "jsonl": jsonl_format.read, "skos": skos_format.read}
 DEFAULT_OWNER = "Glossary curators"
@@ -72,7 +72,7 @@ class ReportLine:
 
 @dataclass
 class _Candidate:
-    record: dict
+    record: TermRecord
     where: str
     notes: list[str]
     derived: list[str]
@@ -154,216 +154,152 @@ class ImportPlan:
 
 # --- one row -> one candidate -----------------------------------------------------------------
 
-def _scalar(data: dict, key: str) -> str:
-    value = data.get(key)
-    if value is None:
-        return ""
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise RowError(f"{key}: must be text, not {type(value).__name__}")
-    return clean_line(value)
-
-
-def _list(data: dict, key: str) -> list[str]:
-    value = data.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise RowError(f"{key}: must be a list of text, not {type(value).__name__}")
-    items = []
-    for item in value:
-        if isinstance(item, bool) or not isinstance(item, (str, int, float)):
-            raise RowError(f"{key}: items must be text, not {type(item).__name__}")
-        text = clean_line(item)
-        if text and text not in items:
-            items.append(text)
-    return items
-
-
-def _references(data: dict) -> list[dict]:
-    value = data.get("references")
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise RowError("references: must be a list of {label, url}")
-    refs = []
-    for item in value:
-        if isinstance(item, str):
-            item = {"label": item}
-        if not isinstance(item, dict) or not isinstance(item.get("label"), str):
-            raise RowError("references: each item needs a text 'label' (and may have 'url')")
-        url = item.get("url")
-        if url is not None and not isinstance(url, str):
-            raise RowError("references: 'url' must be text")
-        label = clean_line(item["label"])
-        if label:
-            refs.append({"label": label, "url": clean_line(url) or None if url else None})
-    return refs
-
-
-def _validate(record: dict) -> None:
-    try:
-        FrontMatter.model_validate(front_matter_data(record))
-    except ValidationError as exc:
-        raise RowError("; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'row'}: {e['msg']}"
-                                 for e in exc.errors())) from None
-
-
 DRAFT_NOTE = "(imported; --trusted keeps it)"
-MAX_SECTION_CHARS = 20_000  # one imported section; a whole term file may hold 100,000 (the loader's limit)
 
 
 def build_candidate(data: dict, *, domain: str | None, owner: str, today: date, org: dict,
                     trusted: bool = False, link_hosts: list[str] | tuple[str, ...] = ()) -> _Candidate:
     """Turn one raw row into a record with derived values; raise RowError when it cannot be a term.
 
+    The row is typed first (`ImportRow`: wrong types and shapes are errors that name the field);
+    the record's fields are then gathered and checked at once by `TermRecord`, the loader's model.
     Untrusted rows (the default) arrive as drafts, and their links to hosts outside `link_hosts` keep
     only their text; `trusted` (our own export, restored) keeps status and links as they are.
     """
-    notes: list[str] = []
-    unknown = sorted(str(k) for k in data if k not in COLUMNS and k not in SOURCE_FIELDS)
-    if unknown:
-        notes.append(f"ignored unknown field(s): {', '.join(unknown)}")
-    r = empty_record()
-    _identity(r, data, domain)
-    _sections(r, data, org, trusted, link_hosts)
-    derived = _derive(r, data, owner, today)
-    r["references"] = _references(data)
-    dropped = [ref["url"] for ref in r["references"] if ref["url"] and not trusted and not link_allowed(ref["url"], link_hosts)]
+    row = ImportRow.of(data)
+    notes = [f"ignored unknown field(s): {', '.join(row.unknown)}"] if row.unknown else []
+    fields = _identity(row, domain)
+    fields.update(_sections(row, org, trusted, link_hosts))
+    derived = _derive(fields, row, owner, today)
+    fields["references"], dropped = _references(row, trusted, link_hosts)
     notes += [f"reference link dropped (host not in GLOSSARY_IMPORT_LINK_HOSTS): {url}" for url in dropped]
-    source_label = _source_reference(r, data, trusted, link_hosts)
-    _status(r, data, derived, notes, trusted)
-    _validate(r)
-    return _Candidate(record=r, where="", notes=notes, derived=derived, source_label=source_label)
+    source_label = _source_reference(fields["references"], row, trusted, link_hosts)
+    _status(fields, row.status, derived, notes, trusted)
+    return _Candidate(record=validated_record(fields), where="", notes=notes, derived=derived, source_label=source_label)
 
 
-def _identity(r: dict, data: dict, domain: str | None) -> None:
+def _identity(row: ImportRow, domain: str | None) -> dict:
     """Name, slug, list fields, domain and links of a row."""
-    r["term"] = _scalar(data, "term")
-    if not r["term"]:
+    if not row.term:
         raise RowError("missing 'term'")
-    r["slug"] = _scalar(data, "slug") or slugify(r["term"])
-    if not r["slug"]:
-        raise RowError(f"cannot derive a slug from {r['term']!r}; give one in 'slug'")
-    for key in LIST_FIELDS:
-        r[key] = _list(data, key)
-    r["domain"] = _scalar(data, "domain") or domain
-    if not r["domain"]:
+    slug = row.slug or slugify(row.term)
+    if not slug:
+        raise RowError(f"cannot derive a slug from {row.term!r}; give one in 'slug'")
+    if not (row.domain or domain):
         raise RowError("no domain: the row names none; pass --domain it|procurement|shared")
-    r["replaced_by"] = _scalar(data, "replaced_by") or None
-    r["parent"] = _scalar(data, "parent") or None
+    return {"term": row.term, "slug": slug, "domain": row.domain or domain, "replaced_by": row.replaced_by or None,
+            "parent": row.parent or None, **{key: list(getattr(row, key)) for key in LIST_FIELDS}}
 
 
-def _sections(r: dict, data: dict, org: dict, trusted: bool, link_hosts: list[str] | tuple[str, ...]) -> None:
+def _sections(row: ImportRow, org: dict, trusted: bool, link_hosts: list[str] | tuple[str, ...]) -> dict[str, str]:
     """The body sections, made inert for a term file; a definition is required."""
+    texts = {}
     for column in SECTION_FIELDS:
-        value = data.get(column)
-        if value is not None and not isinstance(value, str):
-            raise RowError(f"{column}: must be text, not {type(value).__name__}")
-        if value and len(value) > MAX_SECTION_CHARS:
-            raise RowError(f"{column}: longer than {MAX_SECTION_CHARS:,} characters")
-        r[column] = clean_block(value, org) if value else ""
-        if r[column] and not trusted:
-            r[column] = drop_foreign_links(r[column], link_hosts)
-    if not r["definition"]:
+        value = row.section(column)
+        text = clean_block(value, org) if value else ""
+        texts[column] = drop_foreign_links(text, link_hosts) if text and not trusted else text
+    if not texts["definition"]:
         raise RowError("missing 'definition'")
+    return texts
 
 
-def _derive(r: dict, data: dict, owner: str, today: date) -> list[str]:
+def _derive(fields: dict, row: ImportRow, owner: str, today: date) -> list[str]:
     """Fill in what the row lacks (summary, sections, owners, reviewed); return the fields derived."""
     derived: list[str] = []
-    r["summary"] = _scalar(data, "summary")
-    if not r["summary"]:
-        r["summary"] = first_sentence(r["definition"])
+    fields["summary"] = row.summary or first_sentence(fields["definition"])
+    if not row.summary:
         derived.append("summary")
     for column in _REQUIRED_SECTIONS:
-        if not r[column]:
-            r[column] = PLACEHOLDER_TEXT
+        if not fields[column]:
+            fields[column] = PLACEHOLDER_TEXT
             derived.append(column)
-    if not r["owners"]:
-        r["owners"] = [owner]
+    if not fields["owners"]:
+        fields["owners"] = [owner]
         derived.append("owners")
-    reviewed = _scalar(data, "reviewed")
-    if reviewed:
-        try:
-            r["reviewed"] = date.fromisoformat(reviewed).isoformat()
-        except ValueError:
-            raise RowError(f"reviewed: {reviewed!r} is not a date (YYYY-MM-DD)") from None
-    else:
-        r["reviewed"] = today.isoformat()
+    fields["reviewed"] = row.reviewed or today
+    if row.reviewed is None:
         derived.append("reviewed")
     return derived
 
 
-def _source_reference(r: dict, data: dict, trusted: bool, link_hosts: list[str] | tuple[str, ...]) -> str | None:
+def _references(row: ImportRow, trusted: bool, link_hosts: list[str] | tuple[str, ...]) -> tuple[list[dict], list[str]]:
+    """The row's references and the links dropped from them: untrusted rows keep links only to allowed hosts."""
+    refs, dropped = [], []
+    for ref in row.references:
+        url = ref.url
+        if url and not trusted and not link_allowed(url, link_hosts):
+            dropped.append(url)
+            url = None
+        refs.append({"label": ref.label, "url": url})
+    return refs, dropped
+
+
+def _source_reference(references: list[dict], row: ImportRow, trusted: bool,
+                      link_hosts: list[str] | tuple[str, ...]) -> str | None:
     """Turn the row's source and licence into a reference; return the source's label, if any.
 
-    Untrusted rows keep a link (in their references or their source) only to an allowed host.
+    An untrusted row keeps the source's link only to an allowed host.
     """
-    if not trusted:
-        for ref in r["references"]:
-            if ref["url"] and not link_allowed(ref["url"], link_hosts):
-                ref["url"] = None
-    source, licence = _scalar(data, "source"), _scalar(data, "license")
-    if not (source or licence):
+    if not (row.source or row.license):
         return None
-    source_label = source or "unnamed source"
-    label = source_label + (f" ({licence})" if licence else "")
-    url = source if re.match(r"^https?://\S+$", source) and (trusted or link_allowed(source, link_hosts)) else None
-    if all(ref["label"] != label for ref in r["references"]):
-        r["references"].append({"label": label, "url": url})
+    source_label = row.source or "unnamed source"
+    label = source_label + (f" ({row.license})" if row.license else "")
+    url = row.source if re.match(r"^https?://\S+$", row.source) and (trusted or link_allowed(row.source, link_hosts)) else None
+    if all(ref["label"] != label for ref in references):
+        references.append({"label": label, "url": url})
     return source_label
 
 
-def _status(r: dict, data: dict, derived: list[str], notes: list[str], trusted: bool) -> None:
+def _status(fields: dict, status: str, derived: list[str], notes: list[str], trusted: bool) -> None:
     """A row with derived values is a draft tagged `imported`; an untrusted row is a draft too."""
-    status = _scalar(data, "status")
     if derived:
         if status and status != "draft":
             notes.append(f"status {status!r} -> draft because {', '.join(derived)} had to be derived")
-        r["status"] = "draft"
-        if IMPORTED_TAG not in r["tags"]:
-            r["tags"].append(IMPORTED_TAG)
+        fields["status"] = "draft"
+        if IMPORTED_TAG not in fields["tags"]:
+            fields["tags"].append(IMPORTED_TAG)
     elif trusted or status in ("draft", "deprecated"):
-        r["status"] = status or "draft"
+        fields["status"] = status or "draft"
     else:
         # Nobody here has reviewed an imported definition yet, however complete its row looks.
         notes.append(f"status {status!r} -> draft {DRAFT_NOTE}")
-        r["status"] = "draft"
+        fields["status"] = "draft"
 
 
 def _merge_duplicate(leader: _Candidate, other: _Candidate) -> list[str]:
     """Fold a later row with the same slug into the first one; return what happened."""
     a, b = leader.record, other.record
     notes = []
-    added = [n for n in [b["term"], *b["aliases"]] if normalize(n) not in {normalize(x) for x in [a["term"], *a["aliases"]]}]
+    added = [n for n in [b.term, *b.aliases] if normalize(n) not in {normalize(x) for x in [a.term, *a.aliases]}]
     if added:
-        a["aliases"].extend(added)
+        a.aliases.extend(added)
         notes.append(f"aliases merged: {', '.join(added)}")
     for key in ("ambiguous", "related", "owners", "tags", "questions"):
-        a[key].extend(x for x in b[key] if x not in a[key])
-    for ref in b["references"]:
-        if ref not in a["references"]:
-            a["references"].append(ref)
+        mine = getattr(a, key)
+        mine.extend(x for x in getattr(b, key) if x not in mine)
+    for ref in b.references:
+        if ref not in a.references:
+            a.references.append(ref)
     notes.extend(_merge_definition(a, b, other.source_label))
-    if a["domain"] != b["domain"]:
-        notes.append(f"domains {a['domain']} and {b['domain']} -> shared")
-        a["domain"] = "shared"
+    if a.domain != b.domain:
+        notes.append(f"domains {a.domain} and {b.domain} -> shared")
+        a.domain = "shared"
     for column in _REQUIRED_SECTIONS:
-        if a[column] == PLACEHOLDER_TEXT and b[column] != PLACEHOLDER_TEXT:
-            a[column] = b[column]
-    a["parent"] = a["parent"] or b["parent"]
+        if getattr(a, column) == PLACEHOLDER_TEXT and getattr(b, column) != PLACEHOLDER_TEXT:
+            setattr(a, column, getattr(b, column))
+    a.parent = a.parent or b.parent
     return notes or ["nothing new"]
 
 
-def _merge_definition(a: dict, b: dict, source_label: str | None) -> list[str]:
+def _merge_definition(a: TermRecord, b: TermRecord, source_label: str | None) -> list[str]:
     """Append a different definition as a second sense (the merged term then needs review)."""
-    if normalize(b["definition"]) in normalize(a["definition"]):
+    if normalize(b.definition) in normalize(a.definition):
         return []
     origin = f" (source: {source_label})" if source_label else ""
-    a["definition"] += f"\n\nAlso defined as{origin}: {b['definition']}"
+    a.definition += f"\n\nAlso defined as{origin}: {b.definition}"
     notes = ["its definition appended as a second sense"]
-    if a["status"] != "draft":
-        a["status"] = "draft"
+    if a.status != "draft":
+        a.status = "draft"
         notes.append("status -> draft (merged definitions need review)")
     return notes
 
@@ -475,7 +411,7 @@ def _read_entries(sources: list[Source], *, owner: str, today: date, org: dict, 
                 continue
             cand.where = raw.where
             cand.notes[:0] = list(raw.notes)
-            slug = cand.record["slug"]
+            slug = cand.record.slug
             if slug in groups:
                 entries.append(_Entry(raw.where, slug, follows=groups[slug],
                                       notes=list(raw.notes) + _merge_duplicate(groups[slug], cand)))
@@ -488,7 +424,7 @@ def _read_entries(sources: list[Source], *, owner: str, today: date, org: dict, 
 def _decide(c: _Candidate, *, exists: bool, force: bool, merge: bool) -> None:
     """Create a new slug; an existing one is overwritten (--force), merged (--merge) or skipped."""
     if not exists:
-        c.action, c.reason = "create", "new draft" if c.record["status"] == "draft" and c.derived else "new term"
+        c.action, c.reason = "create", "new draft" if c.record.status == "draft" and c.derived else "new term"
     elif force:
         c.action, c.reason = "overwrite", "replaces the existing file (--force)"
     elif merge:
@@ -505,8 +441,8 @@ def _planned_files(groups: dict[str, _Candidate], existing: dict[str, _Existing]
     for slug, c in groups.items():
         try:
             if c.action in ("create", "overwrite"):
-                _validate(c.record)
-                files[slug] = term_file_text(c.record)
+                # The model's own checks, once more, on the record as the cross-term rules left it.
+                files[slug] = term_file_text(validated_record(c.record.model_dump()))
             elif c.action == "merge":
                 files[slug] = merged_file_text(existing[slug].path, c.new_aliases)
         except RowError as exc:
@@ -554,7 +490,7 @@ class _NameBook:
     @classmethod
     def of(cls, groups: dict[str, _Candidate], existing: dict[str, _Existing]) -> _NameBook:
         book = cls(groups)
-        replaced = {c.record["slug"] for c in _writes(groups) if c.action == "overwrite"}
+        replaced = {c.record.slug for c in _writes(groups) if c.action == "overwrite"}
         for slug, ex in existing.items():
             if slug in replaced:
                 continue
@@ -564,7 +500,7 @@ class _NameBook:
             book.names.add(normalize(ex.term))
             book.ambiguous[slug] = {normalize(a) for a in ex.ambiguous}
         for c in _writes(groups):
-            book.ambiguous[c.record["slug"]] = {normalize(a) for a in c.record["ambiguous"]}
+            book.ambiguous[c.record.slug] = {normalize(a) for a in c.record.ambiguous}
         return book
 
     def take(self, name: str, slug: str) -> None:
@@ -575,7 +511,7 @@ class _NameBook:
     def check_names(self) -> None:
         """Names beat aliases: an imported name already used by another term cannot be written."""
         for c in _writes(self.groups):
-            slug, name = c.record["slug"], c.record["term"]
+            slug, name = c.record.slug, c.record.term
             others = [s for s in self.taken.get(normalize(name), []) if s != slug]
             if others:
                 c.action, c.reason = "skip", (f"the name {name!r} is already a name or alias of '{others[0]}'; "
@@ -587,7 +523,7 @@ class _NameBook:
     def resolve_aliases(self, c: _Candidate) -> None:
         """Drop the aliases that belong to another term (unless both declare them ambiguous)."""
         r = c.record
-        candidates = [r["term"], *r["aliases"]] if c.action == "merge" else list(r["aliases"])
+        candidates = [r.term, *r.aliases] if c.action == "merge" else list(r.aliases)
         kept, dropped = [], []
         for alias in candidates:
             fate = self._alias_fate(c, alias)
@@ -605,13 +541,13 @@ class _NameBook:
             else:
                 c.action, c.reason = "skip", "a term with this slug exists and the row adds no new alias"
             return
-        r["aliases"] = kept
+        r.aliases = kept
         keep = {normalize(a) for a in kept}
-        r["ambiguous"] = [a for a in r["ambiguous"] if normalize(a) in keep]
+        r.ambiguous = [a for a in r.ambiguous if normalize(a) in keep]
 
     def _alias_fate(self, c: _Candidate, alias: str) -> str:
         """'kept', '' (left out silently or with a note) or the dropped alias's description."""
-        slug, n = c.record["slug"], normalize(alias)
+        slug, n = c.record.slug, normalize(alias)
         if not n:
             c.notes.append(f"alias {alias!r} dropped: no letters or digits")
             return ""
@@ -633,12 +569,12 @@ class _NameBook:
 
     def _declare_ambiguous(self, c: _Candidate, alias: str, others: list[str]) -> None:
         """An alias two imported terms share becomes an ambiguous alias of both."""
-        slug, n = c.record["slug"], normalize(alias)
+        slug, n = c.record.slug, normalize(alias)
         for o in [slug, *others]:
             if n not in self.ambiguous[o]:
                 self.ambiguous[o].add(n)
-                self.groups[o].record["ambiguous"].append(alias if o == slug else next(
-                    a for a in self.groups[o].record["aliases"] if normalize(a) == n))
+                self.groups[o].record.ambiguous.append(alias if o == slug else next(
+                    a for a in self.groups[o].record.aliases if normalize(a) == n))
         c.notes.append(f"alias {alias!r} declared ambiguous (also an alias of {', '.join(others)})")
         for o in others:
             self.groups[o].notes.append(f"alias {alias!r} declared ambiguous (also an alias of {slug})")
@@ -647,35 +583,35 @@ class _NameBook:
 def _check_links(groups: dict[str, _Candidate], existing: dict[str, _Existing]) -> None:
     """A replacement must exist (else the row is an error, which may cascade); unknown related/parent go."""
     while True:
-        known = set(existing) | {c.record["slug"] for c in _writes(groups)}
-        broken = [c for c in _writes(groups) if c.record["replaced_by"] and c.record["replaced_by"] not in known]
+        known = set(existing) | {c.record.slug for c in _writes(groups)}
+        broken = [c for c in _writes(groups) if c.record.replaced_by and c.record.replaced_by not in known]
         if not broken:
             break
         for c in broken:
-            c.action, c.reason = "error", f"replaced_by: '{c.record['replaced_by']}' is neither in the glossary nor imported"
-    known = set(existing) | {c.record["slug"] for c in _writes(groups)}
+            c.action, c.reason = "error", f"replaced_by: '{c.record.replaced_by}' is neither in the glossary nor imported"
+    known = set(existing) | {c.record.slug for c in _writes(groups)}
     for c in _writes(groups):
         r = c.record
-        missing = [s for s in r["related"] if s not in known or s == r["slug"]]
+        missing = [s for s in r.related if s not in known or s == r.slug]
         if missing:
-            r["related"] = [s for s in r["related"] if s not in missing]
+            r.related = [s for s in r.related if s not in missing]
             c.notes.append(f"related dropped (unknown slug): {', '.join(missing)}")
-        if r["parent"] and (r["parent"] not in known or r["parent"] == r["slug"]):
-            c.notes.append(f"parent dropped (unknown slug): {r['parent']}")
-            r["parent"] = None
+        if r.parent and (r.parent not in known or r.parent == r.slug):
+            c.notes.append(f"parent dropped (unknown slug): {r.parent}")
+            r.parent = None
 
 
 def _break_parent_loops(groups: dict[str, _Candidate], existing: dict[str, _Existing]) -> None:
     """Parents must not loop: a parent that would close a loop is dropped."""
     parents = {slug: ex.parent for slug, ex in existing.items()}
-    parents.update({c.record["slug"]: None for c in _writes(groups)})
+    parents.update({c.record.slug: None for c in _writes(groups)})
     for c in _writes(groups):
-        slug, parent = c.record["slug"], c.record["parent"]
+        slug, parent = c.record.slug, c.record.parent
         seen, current = {slug}, parent
         while current and current not in seen:
             seen.add(current)
             current = parents.get(current)
         if current == slug:
             c.notes.append(f"parent dropped: {parent} would make the parents loop")
-            c.record["parent"] = None
-        parents[slug] = c.record["parent"]
+            c.record.parent = None
+        parents[slug] = c.record.parent

@@ -1,6 +1,6 @@
 """JSON Lines: one JSON object per line.
 
-Export writes every record key (`records.COLUMNS`), so export -> import is lossless. Import also
+Export writes every record field (`records.COLUMNS`, in that order), so export -> import is lossless. Import also
 takes the shape of ../shared/external: `{"term", "aliases", "definition", "source", "license"}`.
 """
 
@@ -10,13 +10,13 @@ import json
 from pathlib import Path
 from typing import Iterable, TextIO
 
-from app.interchange.records import COLUMNS
+from app.interchange.records import TermRecord
 from app.interchange.rows import RawRow
 
 
-def write(records: Iterable[dict], out: TextIO) -> None:
+def write(records: Iterable[TermRecord], out: TextIO) -> None:
     for record in records:
-        out.write(json.dumps({key: record.get(key) for key in COLUMNS}, ensure_ascii=False) + "\n")
+        out.write(json.dumps(record.flat(), ensure_ascii=False) + "\n")
 
 
 def read(path: Path) -> list[RawRow]:

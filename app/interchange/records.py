@@ -1,7 +1,8 @@
-"""The flat record every format reads and writes, and the term files records come from and go to.
+"""The typed record every format reads and writes, and the term files records come from and go to.
 
-A record is one term as a plain dict: every front-matter field plus one key per body section
-(`COLUMNS`). Lists stay lists, references are `{"label", "url"}` dicts, `reviewed` is ISO text.
+A record (`TermRecord`) is one term: the validated front matter (`FrontMatter`, the model the
+loader uses) plus one text field per body section (`COLUMNS`). Writers take its `flat()` view:
+lists stay lists, references are `{"label", "url"}` dicts, `reviewed` is ISO text.
 Text that comes from outside is cleaned here before it can reach a term file (`clean_line`,
 `clean_block`): YAML is always written with `yaml.safe_dump`, Jinja delimiters are defused and
 lines that would read as a section heading are escaped.
@@ -10,34 +11,68 @@ lines that would read as a section heading are escaped.
 from __future__ import annotations
 
 import re
-from datetime import date
 from pathlib import Path
 
 import yaml
 from jinja2 import TemplateError
+from pydantic import ValidationError
 
 from app.glossary.loader import TERMS_DIR, GlossaryInvalid, load_glossary, make_renderer, parse_sections, split_front_matter
 from app.glossary.model import SECTION_HEADINGS, FrontMatter
 from app.text import ORG_PLACEHOLDER_PATTERN
 from app.text import first_sentence as text_first_sentence
 
-# Front-matter fields in the order curators write them.
-FIELDS = ["term", "slug", "aliases", "ambiguous", "domain", "summary", "status", "replaced_by", "parent",
-          "related", "owners", "reviewed", "references", "tags", "questions"]
-LIST_FIELDS = ["aliases", "ambiguous", "related", "owners", "tags", "questions"]
-# Record key -> section key (app.glossary.model.SECTION_HEADINGS values), in file order.
-SECTION_FIELDS = {"definition": "definition", "for_procurement": "procurement", "for_it": "it",
-                  "our_rules": "rules", "example": "example"}
-COLUMNS = FIELDS + list(SECTION_FIELDS)
-# Extra keys accepted on import (the shape of ../shared/external): turned into a reference.
-SOURCE_FIELDS = ["source", "license"]
-
 PLACEHOLDER_TEXT = "To be written by the curators."
 _FLOW_LISTS = {"aliases", "ambiguous", "related", "owners", "tags"}
 
 
+class TermRecord(FrontMatter):
+    """One term as every format reads and writes it: validated front matter plus the five sections.
+
+    The section fields follow the order of the sections in a term file (`SECTION_HEADINGS`).
+    """
+
+    definition: str = ""
+    for_procurement: str = ""
+    for_it: str = ""
+    our_rules: str = ""
+    example: str = ""
+
+    def section(self, key: str) -> str:
+        """The text of a section by its key (`SECTION_HEADINGS` values: 'procurement', 'it', …)."""
+        return str(getattr(self, _COLUMN_OF_SECTION[key]))
+
+    def flat(self) -> dict:
+        """The record as plain JSON data, keys in `COLUMNS` order: what the format writers take."""
+        return self.model_dump(mode="json")
+
+
+# Front-matter fields in the order curators write them, then the section columns.
+FIELDS = list(FrontMatter.model_fields)
+COLUMNS = list(TermRecord.model_fields)
+LIST_FIELDS = [name for name, info in FrontMatter.model_fields.items() if info.annotation == list[str]]
+# Record field -> section key (app.glossary.model.SECTION_HEADINGS values), in file order.
+SECTION_FIELDS = dict(zip(COLUMNS[len(FIELDS):], SECTION_HEADINGS.values(), strict=True))
+_COLUMN_OF_SECTION = {key: column for column, key in SECTION_FIELDS.items()}
+# Fields a term file always has, even when empty.
+_ALWAYS_WRITTEN = {name for name, info in FrontMatter.model_fields.items() if info.is_required()}
+
+
 class RowError(ValueError):
     """One imported row cannot become a term; the message says why."""
+
+    @classmethod
+    def of(cls, exc: ValidationError) -> RowError:
+        """Every problem pydantic found, each with the field it is in ('references.0.url: …')."""
+        return cls("; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'row'}: {e['msg']}" for e in exc.errors()))
+
+
+def validated_record(data: dict) -> TermRecord:
+    """A record from plain data, checked by the model the loader uses; RowError names each bad field."""
+    try:
+        return TermRecord.model_validate(data)
+    except ValidationError as exc:
+        raise RowError.of(exc) from None
 
 
 # --- cleaning untrusted text -------------------------------------------------------------------
@@ -115,27 +150,14 @@ def first_sentence(text: str, limit: int = 300) -> str:
 
 # --- records from term files --------------------------------------------------------------------
 
-def empty_record() -> dict:
-    record: dict = {key: None for key in COLUMNS}
-    for key in LIST_FIELDS + ["references"]:
-        record[key] = []
-    return record
-
-
-def record_from_front(meta: FrontMatter, sections: dict[str, str]) -> dict:
+def record_from_front(meta: FrontMatter, sections: dict[str, str]) -> TermRecord:
     """Build a record from validated front matter and the (raw or rendered) section texts."""
     data = meta.model_dump(include=set(FIELDS))
-    record = empty_record()
-    for key in FIELDS:
-        record[key] = data.get(key)
-    record["reviewed"] = meta.reviewed.isoformat()
-    record["references"] = [{"label": r.label, "url": r.url} for r in meta.references]
-    for column, key in SECTION_FIELDS.items():
-        record[column] = sections.get(key, "")
-    return record
+    data.update({column: sections.get(key, "") for column, key in SECTION_FIELDS.items()})
+    return TermRecord.model_validate(data)
 
 
-def read_records(glossary_dir: Path, *, rendered: bool = False) -> tuple[list[dict], dict]:
+def read_records(glossary_dir: Path, *, rendered: bool = False) -> tuple[list[TermRecord], dict]:
     """Return every term of a valid glossary as records (sorted by slug) and its org data.
 
     Sections are the text as written (with `{{ org.… }}` placeholders), so an export can be
@@ -158,22 +180,19 @@ def read_records(glossary_dir: Path, *, rendered: bool = False) -> tuple[list[di
             _, body, first_line = split
             raw, _ = parse_sections(body, first_line)
             sections = {key: value for key, (value, _) in raw.items()}
-        records.append(record_from_front(FrontMatter.model_validate(term.model_dump(include=set(FIELDS))), sections))
+        records.append(record_from_front(term, sections))
     return records, glossary.org
 
 
 # --- term files from records --------------------------------------------------------------------
 
-def front_matter_data(record: dict) -> dict:
+def front_matter_data(record: FrontMatter) -> dict:
     """The front-matter mapping of a record: curators' key order, empty optional fields left out."""
     data: dict = {}
-    for key in FIELDS:
-        value = record.get(key)
-        if key == "reviewed":
-            value = date.fromisoformat(str(value))
-        elif key == "references":
-            value = [{k: v for k, v in (("label", r["label"]), ("url", r.get("url"))) if v} for r in value or []]
-        if value in (None, "", []) and key not in ("term", "slug", "domain", "summary", "status", "owners"):
+    for key, value in record.model_dump(include=set(FIELDS)).items():
+        if key == "references":
+            value = [{k: v for k, v in ref.items() if v} for ref in value]
+        if value in (None, "", []) and key not in _ALWAYS_WRITTEN:
             continue
         data[key] = value
     return data
@@ -196,11 +215,10 @@ def dump_front_matter(data: dict) -> str:
     return text
 
 
-def term_file_text(record: dict) -> str:
+def term_file_text(record: TermRecord) -> str:
     """The whole term file for a record: front matter, then the five sections in order."""
     out = ["---\n", dump_front_matter(front_matter_data(record)), "---\n"]
     for i, (heading, key) in enumerate(SECTION_HEADINGS.items()):
-        column = next(c for c, k in SECTION_FIELDS.items() if k == key)
-        text = (record.get(column) or "").strip()
+        text = record.section(key).strip()
         out.append(("\n" if i else "") + f"## {heading}\n" + (text + "\n" if text else ""))
     return "".join(out)

@@ -19,8 +19,9 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.term import Node
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
 
-from app.text import slugify
+from app.interchange.records import TermRecord
 from app.interchange.rows import RawRow
+from app.text import slugify
 
 GLOSSARY_NS = Namespace("https://glossary-assistant.invalid/ns#")
 GL = GLOSSARY_NS
@@ -42,7 +43,7 @@ def scheme_uri(base_uri: str) -> URIRef:
     return URIRef(f"{base_uri.rstrip('/')}/terms/")
 
 
-def to_graph(records: list[dict], base_uri: str = DEFAULT_BASE_URI, title: str = "Glossary") -> Graph:
+def to_graph(records: list[TermRecord], base_uri: str = DEFAULT_BASE_URI, title: str = "Glossary") -> Graph:
     g = Graph()
     g.bind("skos", SKOS)
     g.bind("dcterms", DCTERMS)
@@ -50,7 +51,8 @@ def to_graph(records: list[dict], base_uri: str = DEFAULT_BASE_URI, title: str =
     scheme = scheme_uri(base_uri)
     g.add((scheme, RDF.type, SKOS.ConceptScheme))
     g.add((scheme, DCTERMS.title, Literal(title)))
-    for r in records:
+    for record in records:
+        r = record.flat()
         c = concept_uri(base_uri, r["slug"])
         g.add((c, RDF.type, SKOS.Concept))
         g.add((c, SKOS.inScheme, scheme))
@@ -84,7 +86,7 @@ def to_graph(records: list[dict], base_uri: str = DEFAULT_BASE_URI, title: str =
     return g
 
 
-def write(records: Iterable[dict], out: TextIO, base_uri: str = DEFAULT_BASE_URI, title: str = "Glossary") -> None:
+def write(records: Iterable[TermRecord], out: TextIO, base_uri: str = DEFAULT_BASE_URI, title: str = "Glossary") -> None:
     out.write(to_graph(list(records), base_uri, title).serialize(format="turtle"))
 
 
