@@ -599,3 +599,18 @@ def test_a_summary_is_plain_text_in_answers_as_on_pages(fixture_glossary, settin
     assert "[Click](https://evil.example) *now*" in page
     assert 'href="https://evil.example' not in answer["answer_html"] and "<em>now</em>" not in answer["answer_html"]
     assert "[Click](https://evil.example) *now*" in answer["answer_html"]
+
+
+def test_import_writes_into_a_glossary_whose_terms_cite_the_policy(tmp_path):
+    # The dry-run check copies the glossary to a temporary folder: without policy.yaml there, every
+    # shipped term citing a rule failed it and `--write` refused to write anything.
+    target = tmp_path / "glossary"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "glossary", target)
+    assert (target / "policy.yaml").exists()
+    source = tmp_path / "rows.jsonl"
+    source.write_text(json.dumps({"term": "Widget frobnication", "definition": "Turning widgets until they frob."}) + "\n")
+    result = runner.invoke(cli, ["import", str(source), "--format", "jsonl", "--domain", "it", "--write",
+                                 "--glossary-dir", str(target)])
+    assert result.exit_code == 0, result.output
+    assert (target / "terms" / "widget-frobnication.md").exists()
+    assert load_glossary(target).glossary is not None

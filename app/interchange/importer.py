@@ -33,7 +33,7 @@ from pathlib import Path
 
 import yaml
 
-from app.glossary.loader import ORG_FILE, TERMS_DIR, LoadResult, load_glossary, load_org, split_front_matter
+from app.glossary.loader import ORG_FILE, POLICY_FILE, TERMS_DIR, LoadResult, load_glossary, load_org, split_front_matter
 from app.glossary.model import normalize
 from app.interchange import csv_format, jsonl_format, skos_format
 from app.interchange.records import (
@@ -144,8 +144,9 @@ class ImportPlan:
         with tempfile.TemporaryDirectory() as tmp:
             copy = Path(tmp) / self.glossary_dir.name
             (copy / TERMS_DIR).mkdir(parents=True)
-            if (self.glossary_dir / ORG_FILE).exists():
-                shutil.copy2(self.glossary_dir / ORG_FILE, copy / ORG_FILE)
+            for name in (ORG_FILE, POLICY_FILE):  # the policy too: terms cite its rules
+                if (self.glossary_dir / name).exists():
+                    shutil.copy2(self.glossary_dir / name, copy / name)
             for path in sorted((self.glossary_dir / TERMS_DIR).glob("*.md")):
                 shutil.copy2(path, copy / TERMS_DIR / path.name)
             ImportPlan(copy, self.lines, self.files).write()
