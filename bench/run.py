@@ -497,7 +497,7 @@ def main() -> int:
         outcomes = []
         if args.wait_quiet:
             results["background"]["before_load"] = wait_quiet(args.wait_quiet, (service.proc.pid,))
-        bg = Background(service.proc.pid)
+        bg = Background(*{service.proc.pid, *service.worker_pids()})
         for name, c, calls in scenarios(groups, terms, counts, Fresh()):
             if time.perf_counter() - STARTED > BUDGET_SECONDS:
                 log(f"time budget spent: skipping {name} c={c}")

@@ -58,6 +58,23 @@ def test_other_requests_are_not_glossary_questions(judge, question, category, ro
     assert verdict.routes[: len(routes)] == routes, verdict
 
 
+@pytest.mark.parametrize("opener", ["Hi, ", "Hello team, ", "Good morning. ", "Thanks in advance. ", "Hey there! "])
+def test_a_greeting_before_a_question_does_not_make_it_small_talk(judge, opener):
+    question = ("If someone on my team deletes a whole folder of supplier contracts from the shared drive, "
+                "is there a separate copy somewhere that IT can bring back?")
+    assert judge(question).answerable
+    assert judge(opener + question).answerable, judge(opener + question)
+    assert judge(opener + "what is an SLA?").answerable
+    assert not judge(opener + "Should I buy an electric car or wait a year?").answerable
+
+
+@pytest.mark.parametrize("message", ["Hi!", "Hello team", "Good morning. Thanks in advance.", "Thanks, that helps!",
+                                     "Cheers, have a good weekend"])
+def test_a_greeting_alone_is_still_small_talk(judge, message):
+    verdict = judge(message)
+    assert not verdict.answerable and verdict.category == "chitchat", verdict
+
+
 def test_a_clearly_named_term_is_offered_not_defined(judge):
     verdict = judge("Can you renew our SSO licences for another year?")
     assert not verdict.answerable and verdict.term == "single-sign-on", verdict

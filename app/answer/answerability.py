@@ -108,6 +108,12 @@ CHITCHAT = re.compile(
     r"^\s*(thanks|thank you|cheers|hello|hi|hey|good (morning|afternoon|evening)|have a (great|nice|good))\b|"
     r"\b(joke|poem|riddle|weather|who wrote|who won|how many .{0,30} does .{0,30} have|capital of)\b", _I)
 
+# A greeting or thanks that opens a message ("Hi, …", "Good morning team. …", "Thanks in advance. …").
+GREETING = re.compile(
+    r"^\s*(?:(?:hi|hello|hey|dear|good (?:morning|afternoon|evening|day)|morning|thanks(?: in advance)?|"
+    r"thank you(?: in advance)?|many thanks|cheers|sorry to bother you)(?: (?:there|team|all|everyone|folks|guys))?"
+    r"(?:\s*[,.!:;\-–—]+\s*|\s+))+", _I)
+
 # --- Where to go --------------------------------------------------------------------------------
 ROUTES: tuple[tuple[Route, re.Pattern], ...] = (
     ("security", re.compile(r"\b(phishing|clicked|suspicious|hacked|malware|breach|siem|security team)\b", _I)),
@@ -130,6 +136,17 @@ _QUOTED = re.compile(r"(?<![\w'’])(['‘][^'‘’\n]{2,}?['’]|\"[^\"\n]{2,}
 def _unquoted(text: str) -> str:
     """The text without what it quotes: an instruction quoted from a supplier's paper is not one to us."""
     return _QUOTED.sub(lambda m: " " * len(m.group()), text)
+
+
+def _without_greeting(text: str) -> str:
+    """The text with an opening greeting blanked (offsets kept for the spots) when a real message follows
+    it: a question, or a few words of one. 'Hi, what is a PO?' is a glossary question; 'Thanks, that
+    helps!' stays small talk."""
+    match = GREETING.match(text)
+    rest = text[match.end():] if match else ""
+    if match and ("?" in rest or len(rest.split()) >= 6):
+        return " " * match.end() + rest
+    return text
 
 
 def _asks_to_do(text: str, ranking: Ranking) -> bool:
@@ -217,7 +234,7 @@ def classify(question: str, ranking: Ranking, *, glossary: Glossary | None = Non
     """Decide whether the glossary answers `question`, why, and where to send it when it does not."""
     named = named_terms(ranking)
     term = named[0] if named else None
-    text = _unquoted(question)
+    text = _without_greeting(_unquoted(question))
     if OVERRIDE.search(text):
         return _with_instructions(question, ranking, named, term)
     if _only_requests(text, ranking):
